@@ -1,0 +1,31 @@
+/* config.h - the server's settings: one table of options with defaults and bounds.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef UPRINTD_CONFIG_H
+#define UPRINTD_CONFIG_H
+
+#include "uprintd/base.h"
+#include "uprintd/log.h"
+
+typedef struct up_config {
+  char listen_host[256];   /**< --listen HOST part */
+  unsigned listen_port;    /**< --listen PORT part (0: the kernel picks one) */
+  char data_dir[1024];     /**< --data */
+  char base_url[512];      /**< --base-url, without trailing '/'; "" = from the listen address */
+  unsigned threads;        /**< --threads: HTTP worker threads */
+  up_log_level_t log_level; /**< --log-level */
+  bool demo;               /**< --demo */
+  unsigned max_json_kb;    /**< --max-json-kb: largest JSON request body */
+  unsigned max_url_kb;     /**< --max-url-kb: longest request URL (path and query) */
+} up_config_t;
+
+/** Fills the defaults. */
+void up_config_defaults(up_config_t *cfg);
+
+/** Parses the options of `uprintd serve` (argv[0] is the first option). On error writes a
+ *  message to err and returns false. */
+bool up_config_parse_serve(up_config_t *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/** Writes the option table (name, argument, default, meaning) as help text. */
+void up_config_print_help(void *file);
+
+#endif

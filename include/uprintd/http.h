@@ -1,0 +1,89 @@
+/* http.h - one request and its response as the handlers see them (no libmicrohttpd here),
+ * and the route table's entry type.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef UPRINTD_HTTP_H
+#define UPRINTD_HTTP_H
+
+#include "uprintd/auth.h"
+#include "uprintd/base.h"
+#include "uprintd/query.h"
+
+struct json_t;
+typedef struct up_app up_app_t;
+
+typedef enum up_method {
+  UP_METHOD_GET = 0,
+  UP_METHOD_POST,
+  UP_METHOD_PATCH,
+  UP_METHOD_PUT,
+  UP_METHOD_DELETE,
+  UP_METHOD_HEAD,
+  UP_METHOD_OPTIONS,
+  UP_METHOD_OTHER,
+} up_method_t;
+
+/** What a route accepts as a body. */
+typedef enum up_body_kind {
+  UP_BODY_NONE = 0, /**< no body expected; one that is sent is ignored */
+  UP_BODY_JSON,     /**< a JSON object is required (Content-Type application/json) */
+  UP_BODY_JSON_OPT, /**< a JSON object, or nothing */
+} up_body_kind_t;
+
+#define UP_MAX_PARAMS 6      /**< path parameters per route */
+#define UP_MAX_HEADERS 8     /**< extra response headers */
+
+/** Parameters of a route, in pattern order ({id} placeholders). */
+typedef struct up_params {
+  const char *v[UP_MAX_PARAMS];
+  size_t n;
+} up_params_t;
+
+/** A request after routing, body parsing and authentication. Everything is borrowed from the
+ *  glue and valid for the handler call only. */
+typedef struct up_request {
+  up_method_t method;
+  up_api_version_t version;
+  const char *path;                 /**< decoded path after the version, e.g. "/print/printers/x" */
+  up_params_t params;               /**< decoded {placeholders} of the route */
+  const up_query_t *query;          /**< parsed query options */
+  const up_principal_t *principal;  /**< the caller (NULL only for routes without auth) */
+  struct json_t *body;              /**< parsed JSON object, or NULL */
+  const char *request_id;           /**< our request id (GUID) */
+  const char *client_request_id;    /**< the client's, or request_id */
+  const char *(*header)(const struct up_request *req, const char *name); /**< request header */
+  void *glue;                       /**< the HTTP layer's own state */
+} up_request_t;
+
+/** Looks up a request header (case-insensitive); NULL when absent. */
+static inline const char *up_request_header(const up_request_t *req, const char *name)
+{
+  return req->header ? req->header(req, name) : NULL;
+}
+
+/** What the handler answers. Filled by the up_reply_* functions (response.h). */
+typedef struct up_response {
+  int status;                  /**< HTTP status */
+  struct json_t *body;         /**< JSON body (owned), or NULL for none */
+  struct {
+    char name[32];
+    char value[1024];
+  } headers[UP_MAX_HEADERS];   /**< extra headers */
+  size_t n_headers;
+} up_response_t;
+
+/** A handler. Returns UP_OK after filling resp, or a failure status with err filled; the glue
+ *  then answers with the Graph error envelope (and drops anything put into resp). */
+typedef up_status_t (*up_handler_fn)(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                                     up_error_t *err);
+
+/** One row of the route table. */
+typedef struct up_route {
+  up_method_t method;
+  const char *pattern;   /**< "/print/printers/{id}"; literal segments match case-insensitively */
+  up_handler_fn handler;
+  up_body_kind_t body;   /**< body kind */
+  unsigned versions;     /**< bit mask of up_api_version_t (UP_API_V1 | UP_API_BETA) */
+  bool anonymous;        /**< true: no bearer token required */
+} up_route_t;
+
+#endif

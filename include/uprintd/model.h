@@ -1,0 +1,74 @@
+/* model.h - JSON <-> stored objects for printers, shares and operations (model layer: jansson
+ * is used here and in response.c only; handlers hold json_t pointers opaquely).
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef UPRINTD_MODEL_H
+#define UPRINTD_MODEL_H
+
+#include "uprintd/app.h"
+#include "uprintd/objects.h"
+#include "uprintd/query.h"
+
+struct json_t;
+
+/** Which optional parts to render. */
+enum {
+  UP_RENDER_DEFAULTS = 1u << 0,     /**< include defaults (single GET, not lists) */
+  UP_RENDER_CAPABILITIES = 1u << 1, /**< include capabilities (only when $select'ed) */
+};
+
+/** Checks $select against type ("printer", "printerShare"): UP_INVALID naming an unknown
+ *  property. Returns the render flags implied by the selection (capabilities when selected). */
+up_status_t up_model_check_select(const up_app_t *app, const char *type, const up_query_t *q,
+                                  up_api_version_t ver, unsigned *flags, up_error_t *err);
+
+/** Keeps only the $select'ed properties of obj (no-op without $select). */
+void up_model_apply_select(struct json_t *obj, const up_query_t *q);
+
+/** Writes the @odata.context for an entity of collection set ("print/printers") under q's
+ *  selection: "print/printers/$entity" or "print/printers(id,displayName)/$entity". */
+void up_model_entity_context(const char *set, const up_query_t *q, char *out, size_t outlen);
+
+/** Renders a printer / share / operation (new reference; NULL on allocation failure). */
+struct json_t *up_printer_render(const up_printer_t *p, unsigned flags);
+struct json_t *up_share_render(const up_share_t *s, unsigned flags);
+struct json_t *up_operation_render(const up_operation_t *op, const up_printer_t *printer);
+
+/** Validates a printers/create body and fills p (registration) — the caller sets ids, tenant,
+ *  times and the registering caller. */
+up_status_t up_printer_from_create(const up_app_t *app, const struct json_t *body, up_api_version_t ver,
+                                   up_printer_t *p, up_error_t *err);
+
+/** Default printerStatus, printerCapabilities and printerDefaults JSON text of a new printer's
+ *  simulated device (new strings). */
+char *up_printer_default_status(void);
+char *up_printer_default_capabilities(void);
+char *up_printer_default_defaults(void);
+
+/** Validates a PATCH body for printer p (is_app: application caller) and applies it to p.
+ *  Delegated callers may change displayName, location and defaults; applications also
+ *  manufacturer, model, isAcceptingJobs, status and capabilities. */
+up_status_t up_printer_apply_patch(const up_app_t *app, const struct json_t *body, up_api_version_t ver,
+                                   bool is_app, up_printer_t *p, up_error_t *err);
+
+/** Validates a share create body: fills s->display_name, allow_all_users and s->printer_id
+ *  (from printer@odata.bind). */
+up_status_t up_share_from_create(const up_app_t *app, const struct json_t *body, up_api_version_t ver,
+                                 up_share_t *s, up_error_t *err);
+
+/** Validates a share PATCH body and applies it to s (displayName, allowAllUsers,
+ *  printer@odata.bind). */
+up_status_t up_share_apply_patch(const up_app_t *app, const struct json_t *body, up_api_version_t ver,
+                                 up_share_t *s, up_error_t *err);
+
+/** Extracts the printer id of a printer@odata.bind value: an absolute or relative URL ending in
+ *  print/printers/{id} (optionally with a version segment). False when it is not one. */
+bool up_model_bind_printer_id(const char *url, char out[UP_ID_SIZE]);
+
+/** Parses JSON text of a request body. UP_INVALID with a message naming line, column and
+ *  position when malformed or when it is not an object. *out is a new reference. */
+up_status_t up_json_parse_body(const char *data, size_t len, struct json_t **out, up_error_t *err);
+
+/** Releases a JSON value (NULL ok). */
+void up_json_free(struct json_t *v);
+
+#endif

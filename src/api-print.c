@@ -1,0 +1,79 @@
+/* api-print.c - /print/operations: the printer registration operations (reference 2.1, 3.9).
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "api.h"
+#include "uprintd/model.h"
+#include "uprintd/response.h"
+
+#include <string.h>
+
+/* Renders an operation with its printer (null once the printer is gone). */
+static struct json_t *render_operation(up_app_t *app, const up_operation_t *op)
+{
+  up_printer_t p;
+  memset(&p, 0, sizeof(p));
+  bool have = op->printer_id[0] && up_store_printer_get(app->store, op->tenant_id, op->printer_id, &p, NULL) == UP_OK;
+  struct json_t *o = up_operation_render(op, have ? &p : NULL);
+  up_printer_fini(&p);
+  return o;
+}
+
+UP_HANDLER(up_api_operations_list)
+{
+  up_operation_list_t list = {0};
+  struct json_t *items = NULL;
+  up_status_t st;
+  if (req->query->has_select)
+    return up_error_set(err, UP_INVALID, "BadRequest", "$select is not supported on operations.");
+  if ((st = up_store_operation_list(app->store, up_api_tenant(req), &list, err)) != UP_OK)
+    goto out;
+  if (!(items = up_api_array())) {
+    st = up_api_nomem(err);
+    goto out;
+  }
+  for (size_t i = 0; i < list.count; i++) {
+    if (!up_api_array_add(items, render_operation(app, &list.items[i]), NULL)) {
+      st = up_api_nomem(err);
+      goto out;
+    }
+  }
+  st = up_api_collection(app, req, resp, "print/operations", items);
+  items = NULL;
+out:
+  up_json_free(items);
+  up_operation_list_fini(&list);
+  return st;
+}
+
+UP_HANDLER(up_api_operation_get)
+{
+  const char *id = req->params.v[0];
+  up_operation_t op;
+  up_status_t st;
+  memset(&op, 0, sizeof(op));
+  if (req->query->has_select)
+    return up_error_set(err, UP_INVALID, "BadRequest", "$select is not supported on operations.");
+  if ((st = up_api_not_found(up_store_operation_get(app->store, up_api_tenant(req), id, &op, err), err, "operation",
+                             id)) == UP_OK)
+    st = up_reply_json(app, req, resp, 200, "print/operations/$entity", render_operation(app, &op)) == UP_OK
+             ? UP_OK
+             : up_api_nomem(err);
+  up_operation_fini(&op);
+  return st;
+}
+
+UP_HANDLER(up_api_operation_printer_get)
+{
+  const char *id = req->params.v[0];
+  up_operation_t op;
+  up_status_t st;
+  memset(&op, 0, sizeof(op));
+  if ((st = up_api_not_found(up_store_operation_get(app->store, up_api_tenant(req), id, &op, err), err, "operation",
+                             id)) == UP_OK) {
+    if (!op.printer_id[0])
+      st = up_error_set(err, UP_NOT_FOUND, NULL, "The operation '%.64s' has no printer.", id);
+    else
+      st = up_api_reply_printer(app, req, resp, op.printer_id, err);
+  }
+  up_operation_fini(&op);
+  return st;
+}

@@ -1,0 +1,66 @@
+/* api.h - the request handlers named in the route table (router.c).
+ * Each implements one Graph operation; see the route table for method and path.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef UP_API_H
+#define UP_API_H
+
+#include "uprintd/app.h"
+#include "uprintd/http.h"
+
+#define UP_HANDLER(name)                                                                           \
+  up_status_t name(up_app_t *app, const up_request_t *req, up_response_t *resp, up_error_t *err)
+
+/* api-printers.c */
+UP_HANDLER(up_api_printers_create);
+UP_HANDLER(up_api_printers_list);
+UP_HANDLER(up_api_printer_get);
+UP_HANDLER(up_api_printer_patch);
+UP_HANDLER(up_api_printer_delete);
+UP_HANDLER(up_api_printer_restore_defaults);
+UP_HANDLER(up_api_printer_shares_list);
+UP_HANDLER(up_api_printer_share_get);
+UP_HANDLER(up_api_printer_share_single);
+
+/* api-print.c */
+UP_HANDLER(up_api_operations_list);
+UP_HANDLER(up_api_operation_get);
+UP_HANDLER(up_api_operation_printer_get);
+
+/* api-shares.c */
+UP_HANDLER(up_api_shares_create);
+UP_HANDLER(up_api_shares_list);
+UP_HANDLER(up_api_share_get);
+UP_HANDLER(up_api_share_patch);
+UP_HANDLER(up_api_share_delete);
+UP_HANDLER(up_api_share_printer_get);
+
+/* api-common.c: helpers shared by the handlers. */
+
+/** The caller's tenant. */
+const char *up_api_tenant(const up_request_t *req);
+
+/** Answers status with obj (taken) as an entity of set ("print/printers"): applies $select and
+ *  writes the matching @odata.context. */
+up_status_t up_api_entity(up_app_t *app, const up_request_t *req, up_response_t *resp, int status, const char *set,
+                          struct json_t *obj);
+
+/** A growing JSON array for collection answers. */
+struct json_t *up_api_array(void);
+/** Appends item (taken) to arr after applying $select; false on failure. */
+bool up_api_array_add(struct json_t *arr, struct json_t *item, const up_query_t *q);
+
+/** Answers a collection (items taken) with context set, "(select list)" appended to it. */
+up_status_t up_api_collection(up_app_t *app, const up_request_t *req, up_response_t *resp, const char *set,
+                              struct json_t *items);
+
+/** Turns a store UP_NOT_FOUND into a Graph 404 naming what was missing; passes other statuses. */
+up_status_t up_api_not_found(up_status_t st, up_error_t *err, const char *what, const char *id);
+
+/** Out of memory while building an answer. */
+up_status_t up_api_nomem(up_error_t *err);
+
+/** Answers printer id as a printer entity (200), honouring $select (api-printers.c). */
+up_status_t up_api_reply_printer(up_app_t *app, const up_request_t *req, up_response_t *resp, const char *id,
+                                 up_error_t *err);
+
+#endif

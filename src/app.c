@@ -1,0 +1,115 @@
+/* app.c - opening the data folder, store, keys and models; the demo tenant.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "uprintd/app.h"
+#include "uprintd/log.h"
+#include "uprintd/model.h"
+#include "uprintd/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+up_status_t up_app_open(const up_config_t *config, up_app_t **out, up_error_t *err)
+{
+  char path[1200];
+  up_status_t st;
+  up_app_t *app = calloc(1, sizeof(*app));
+  *out = NULL;
+  if (!app)
+    return up_error_set(err, UP_NOMEM, NULL, "out of memory");
+  app->config = *config;
+  up_strlcpy(app->base_url, config->base_url, sizeof(app->base_url));
+  if (!up_mkdir_p(config->data_dir, 0700)) {
+    st = up_error_set(err, UP_INTERNAL, NULL, "cannot create data folder '%s': %s", config->data_dir, strerror(errno));
+    goto fail;
+  }
+  snprintf(path, sizeof(path), "%s/uprintd.db", config->data_dir);
+  if ((st = up_store_open(path, &app->store, err)) != UP_OK || (st = up_keyring_open(config->data_dir, &app->keys, err)) != UP_OK ||
+      (st = up_schema_load(&app->schema, err)) != UP_OK)
+    goto fail;
+  if (config->demo && (st = up_app_seed_demo(app, err)) != UP_OK)
+    goto fail;
+  *out = app;
+  return UP_OK;
+fail:
+  up_app_free(app);
+  return st;
+}
+
+void up_app_free(up_app_t *app)
+{
+  if (!app)
+    return;
+  up_store_free(app->store);
+  up_keyring_free(app->keys);
+  up_schema_free(app->schema);
+  free(app);
+}
+
+up_status_t up_app_seed_demo(up_app_t *app, up_error_t *err)
+{
+  up_printer_t p;
+  up_operation_t op;
+  up_share_t s;
+  up_status_t st;
+  memset(&p, 0, sizeof(p));
+  memset(&op, 0, sizeof(op));
+  memset(&s, 0, sizeof(s));
+  /* Fixed ids derived from the tenant make the seeding idempotent. */
+  char printer_id[UP_ID_SIZE];
+  up_uuid_from_name(UP_DEFAULT_TENANT, "uprintd-demo-printer", printer_id);
+  st = up_store_printer_get(app->store, UP_DEFAULT_TENANT, printer_id, &p, err);
+  if (st == UP_NOT_FOUND) {
+    memcpy(p.id, printer_id, UP_ID_SIZE);
+    up_strlcpy(p.tenant_id, UP_DEFAULT_TENANT, sizeof(p.tenant_id));
+    p.display_name = strdup("Demo Printer");
+    p.manufacturer = strdup("Contoso");
+    p.model = strdup("Simulated LaserJet 9000");
+    p.has_physical_device = true;
+    p.is_accepting_jobs = 1;
+    p.registered_at = p.last_seen_at = up_time_now();
+    p.status_json = up_printer_default_status();
+    p.capabilities_json = up_printer_default_capabilities();
+    p.defaults_json = up_printer_default_defaults();
+    p.factory_defaults_json = up_printer_default_defaults();
+    p.location_json = strdup("{\"building\":\"1\",\"floor\":\"2\",\"roomName\":\"210\",\"city\":\"Redmond\","
+                             "\"countryOrRegion\":\"US\"}");
+    up_uuid_from_name(UP_DEFAULT_TENANT, "uprintd-demo-operation", op.id);
+    up_strlcpy(op.tenant_id, UP_DEFAULT_TENANT, sizeof(op.tenant_id));
+    op.created_at = p.registered_at;
+    op.state = UP_OPERATION_SUCCEEDED;
+    op.description = strdup("The operation has completed successfully.");
+    up_strlcpy(op.printer_id, p.id, sizeof(op.printer_id));
+    if (!p.display_name || !p.manufacturer || !p.model || !p.status_json || !p.capabilities_json ||
+        !p.defaults_json || !p.factory_defaults_json || !p.location_json || !op.description) {
+      st = up_error_set(err, UP_NOMEM, NULL, "out of memory");
+      goto out;
+    }
+    if ((st = up_store_printer_create(app->store, &p, &op, err)) != UP_OK)
+      goto out;
+    up_log(UP_LOG_INFO, "demo: registered printer %s", p.id);
+  } else if (st != UP_OK) {
+    goto out;
+  }
+  if (!p.is_shared) {
+    up_uuid_from_name(UP_DEFAULT_TENANT, "uprintd-demo-share", s.id);
+    up_strlcpy(s.tenant_id, UP_DEFAULT_TENANT, sizeof(s.tenant_id));
+    up_strlcpy(s.printer_id, p.id, sizeof(s.printer_id));
+    s.allow_all_users = true;
+    s.created_at = up_time_now();
+    if (!(s.display_name = strdup("Demo Printer"))) {
+      st = up_error_set(err, UP_NOMEM, NULL, "out of memory");
+      goto out;
+    }
+    if ((st = up_store_share_create(app->store, &s, err)) != UP_OK)
+      goto out;
+    up_log(UP_LOG_INFO, "demo: shared printer %s as %s", p.id, s.id);
+  }
+  st = UP_OK;
+out:
+  up_printer_fini(&p);
+  up_operation_fini(&op);
+  up_share_fini(&s);
+  return st;
+}

@@ -1,0 +1,175 @@
+/* config.c - the `uprintd serve` options: one table of name, kind, bounds and field.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "uprintd/config.h"
+#include "uprintd/util.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { OPT_LISTEN, OPT_STRING, OPT_UINT, OPT_FLAG, OPT_LEVEL, OPT_URL } opt_kind_t;
+
+typedef struct opt {
+  const char *name;    /* without "--" */
+  opt_kind_t kind;
+  size_t offset;       /* field in up_config_t */
+  size_t size;         /* string fields: buffer size */
+  unsigned long min, max; /* OPT_UINT bounds */
+  const char *arg;     /* help: argument name */
+  const char *help;    /* help: meaning and default */
+} opt_t;
+
+#define FIELD(f) offsetof(up_config_t, f), sizeof(((up_config_t *)0)->f)
+
+static const opt_t options[] = {
+    {"listen", OPT_LISTEN, FIELD(listen_host), 0, 0, "HOST:PORT",
+     "address to listen on (default 127.0.0.1:8080; port 0 picks a free port)"},
+    {"data", OPT_STRING, FIELD(data_dir), 0, 0, "DIR",
+     "data folder: database, signing key, documents (default ./data; created if absent)"},
+    {"base-url", OPT_URL, FIELD(base_url), 0, 0, "URL",
+     "absolute URL used in links such as @odata.context (default http://HOST:PORT)"},
+    {"threads", OPT_UINT, FIELD(threads), 1, 64, "N", "HTTP worker threads (default 2)"},
+    {"log-level", OPT_LEVEL, FIELD(log_level), 0, 0, "L", "debug, info, warn or error (default info)"},
+    {"demo", OPT_FLAG, FIELD(demo), 0, 0, "", "create a demo printer and share, print ready tokens"},
+    {"max-json-kb", OPT_UINT, FIELD(max_json_kb), 1, 65536, "N",
+     "largest JSON request body in KiB (default 1024)"},
+    {"max-url-kb", OPT_UINT, FIELD(max_url_kb), 1, 64, "N", "longest request URL in KiB (default 8)"},
+};
+
+void up_config_defaults(up_config_t *cfg)
+{
+  memset(cfg, 0, sizeof(*cfg));
+  strcpy(cfg->listen_host, "127.0.0.1");
+  cfg->listen_port = 8080;
+  strcpy(cfg->data_dir, "./data");
+  cfg->threads = 2;
+  cfg->log_level = UP_LOG_INFO;
+  cfg->max_json_kb = 1024;
+  cfg->max_url_kb = 8;
+}
+
+/* "HOST:PORT", "[v6]:PORT" or ":PORT". */
+static bool parse_listen(up_config_t *cfg, const char *v)
+{
+  const char *colon = strrchr(v, ':');
+  char *end;
+  if (!colon)
+    return false;
+  errno = 0;
+  unsigned long port = strtoul(colon + 1, &end, 10);
+  if (!colon[1] || *end || errno || port > 65535)
+    return false;
+  size_t hlen = (size_t)(colon - v);
+  if (hlen >= 2 && v[0] == '[' && v[hlen - 1] == ']') {
+    v++;
+    hlen -= 2;
+  }
+  if (hlen >= sizeof(cfg->listen_host))
+    return false;
+  memcpy(cfg->listen_host, v, hlen);
+  cfg->listen_host[hlen] = '\0';
+  if (hlen == 0)
+    strcpy(cfg->listen_host, "127.0.0.1");
+  cfg->listen_port = (unsigned)port;
+  return true;
+}
+
+static bool apply(up_config_t *cfg, const opt_t *o, const char *v, char *err, size_t errlen)
+{
+  char *field = (char *)cfg + o->offset;
+  switch (o->kind) {
+  case OPT_LISTEN:
+    if (!parse_listen(cfg, v)) {
+      snprintf(err, errlen, "--listen: expected HOST:PORT, got '%s'", v);
+      return false;
+    }
+    return true;
+  case OPT_URL: {
+    size_t len = strlen(v);
+    while (len && v[len - 1] == '/')
+      len--;
+    if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) || len >= o->size) {
+      snprintf(err, errlen, "--%s: expected an absolute http:// or https:// URL, got '%s'", o->name, v);
+      return false;
+    }
+    memcpy(field, v, len);
+    field[len] = '\0';
+    return true;
+  }
+  case OPT_STRING:
+    if (!*v || strlen(v) >= o->size) {
+      snprintf(err, errlen, "--%s: value empty or too long", o->name);
+      return false;
+    }
+    strcpy(field, v);
+    return true;
+  case OPT_UINT: {
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (!*v || *end || errno || v[0] == '-' || n < o->min || n > o->max) {
+      snprintf(err, errlen, "--%s: expected a whole number from %lu to %lu, got '%s'", o->name, o->min,
+               o->max, v);
+      return false;
+    }
+    *(unsigned *)(void *)field = (unsigned)n;
+    return true;
+  }
+  case OPT_LEVEL:
+    if (!up_log_level_parse(v, (up_log_level_t *)(void *)field)) {
+      snprintf(err, errlen, "--%s: expected debug, info, warn or error, got '%s'", o->name, v);
+      return false;
+    }
+    return true;
+  case OPT_FLAG:
+    *(bool *)(void *)field = true;
+    return true;
+  }
+  return false;
+}
+
+bool up_config_parse_serve(up_config_t *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i], *value = NULL;
+    const opt_t *o = NULL;
+    if (strncmp(arg, "--", 2) != 0) {
+      snprintf(err, errlen, "unexpected argument '%s'", arg);
+      return false;
+    }
+    const char *eq = strchr(arg, '=');
+    size_t nlen = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+    for (size_t k = 0; k < sizeof(options) / sizeof(options[0]); k++)
+      if (strlen(options[k].name) == nlen && strncmp(options[k].name, arg + 2, nlen) == 0)
+        o = &options[k];
+    if (!o) {
+      snprintf(err, errlen, "unknown option '%s' (see uprintd --help)", arg);
+      return false;
+    }
+    if (o->kind == OPT_FLAG) {
+      if (eq) {
+        snprintf(err, errlen, "--%s takes no value", o->name);
+        return false;
+      }
+    } else if (eq) {
+      value = eq + 1;
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      snprintf(err, errlen, "--%s needs a value (%s)", o->name, o->arg);
+      return false;
+    }
+    if (!apply(cfg, o, value, err, errlen))
+      return false;
+  }
+  return true;
+}
+
+void up_config_print_help(void *file)
+{
+  FILE *f = file;
+  for (size_t k = 0; k < sizeof(options) / sizeof(options[0]); k++)
+    fprintf(f, "  --%-12s %-10s %s\n", options[k].name, options[k].arg, options[k].help);
+}

@@ -1,0 +1,210 @@
+/* router.c - the route table and path matching.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "uprintd/router.h"
+#include "uprintd/util.h"
+#include "api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define V1 UP_API_V1
+#define BETA UP_API_BETA
+#define BOTH (UP_API_V1 | UP_API_BETA)
+#define GET UP_METHOD_GET
+#define POST UP_METHOD_POST
+#define PATCH UP_METHOD_PATCH
+#define DELETE UP_METHOD_DELETE
+#define NONE UP_BODY_NONE
+#define JSON UP_BODY_JSON
+
+/* The one route table: every Graph operation the server answers. Patterns are relative to the
+ * version root; {x} matches one non-empty segment. Later columns (permissions) slot in here. */
+const up_route_t up_routes[] = {
+    /* Printers (reference 2.2) */
+    {POST, "/print/printers/create", up_api_printers_create, JSON, BOTH, false},
+    {GET, "/print/printers", up_api_printers_list, NONE, BOTH, false},
+    {GET, "/print/printers/{printerId}", up_api_printer_get, NONE, BOTH, false},
+    {PATCH, "/print/printers/{printerId}", up_api_printer_patch, JSON, BOTH, false},
+    {DELETE, "/print/printers/{printerId}", up_api_printer_delete, NONE, BOTH, false},
+    {POST, "/print/printers/{printerId}/restoreFactoryDefaults", up_api_printer_restore_defaults, NONE,
+     BOTH, false},
+    {GET, "/print/printers/{printerId}/shares", up_api_printer_shares_list, NONE, BOTH, false},
+    {GET, "/print/printers/{printerId}/shares/{shareId}", up_api_printer_share_get, NONE, BOTH, false},
+    {GET, "/print/printers/{printerId}/share", up_api_printer_share_single, NONE, BETA, false},
+    /* Operations (reference 2.1, R8/R9, and the printer alias of 1.3) */
+    {GET, "/print/operations", up_api_operations_list, NONE, BOTH, false},
+    {GET, "/print/operations/{operationId}", up_api_operation_get, NONE, BOTH, false},
+    {GET, "/print/operations/{operationId}/printer", up_api_operation_printer_get, NONE, BOTH, false},
+    /* Shares (reference 2.3; /print/printerShares is beta's deprecated alias) */
+    {POST, "/print/shares", up_api_shares_create, JSON, BOTH, false},
+    {GET, "/print/shares", up_api_shares_list, NONE, BOTH, false},
+    {GET, "/print/shares/{shareId}", up_api_share_get, NONE, BOTH, false},
+    {PATCH, "/print/shares/{shareId}", up_api_share_patch, JSON, BOTH, false},
+    {DELETE, "/print/shares/{shareId}", up_api_share_delete, NONE, BOTH, false},
+    {GET, "/print/shares/{shareId}/printer", up_api_share_printer_get, NONE, BOTH, false},
+    {POST, "/print/printerShares", up_api_shares_create, JSON, BETA, false},
+    {GET, "/print/printerShares", up_api_shares_list, NONE, BETA, false},
+    {GET, "/print/printerShares/{shareId}", up_api_share_get, NONE, BETA, false},
+    {PATCH, "/print/printerShares/{shareId}", up_api_share_patch, JSON, BETA, false},
+    {DELETE, "/print/printerShares/{shareId}", up_api_share_delete, NONE, BETA, false},
+    {GET, "/print/printerShares/{shareId}/printer", up_api_share_printer_get, NONE, BETA, false},
+    {0, NULL, NULL, 0, 0, false},
+};
+
+static const char *const method_names[] = {"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"};
+
+const char *up_method_name(up_method_t m)
+{
+  return m < UP_METHOD_OTHER ? method_names[m] : "OTHER";
+}
+
+up_method_t up_method_parse(const char *s)
+{
+  for (size_t i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++)
+    if (s && strcmp(s, method_names[i]) == 0)
+      return (up_method_t)i;
+  return UP_METHOD_OTHER;
+}
+
+void up_route_match_fini(up_route_match_t *m)
+{
+  if (!m)
+    return;
+  for (size_t i = 0; i < m->n_segs; i++)
+    free(m->segs[i]);
+  free(m->path);
+  memset(m, 0, sizeof(*m));
+}
+
+/* Splits the raw path into decoded segments: the first is the version. A trailing '/' is
+ * tolerated. Returns false on a malformed escape or too many segments. */
+static bool split_path(const char *raw, char **segs, size_t *n, size_t max)
+{
+  const char *p = raw;
+  *n = 0;
+  if (*p == '/')
+    p++;
+  while (*p) {
+    const char *end = strchr(p, '/');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len == 0 && !end)
+      break;
+    if (*n == max)
+      return false;
+    if (!(segs[*n] = up_percent_decode(p, len, false)))
+      return false;
+    (*n)++;
+    if (!end)
+      break;
+    p = end + 1;
+  }
+  return true;
+}
+
+/* Number of pattern segments matching segs; how_many_literal counts the literal ones. Returns
+ * the count of leading segments that match (full match when == n and pattern ends). */
+static size_t match_pattern(const char *pattern, char **segs, size_t n, up_params_t *params,
+                            bool *full, int *literals)
+{
+  const char *p = pattern;
+  size_t i = 0;
+  *full = false;
+  *literals = 0;
+  params->n = 0;
+  if (*p == '/')
+    p++;
+  while (*p) {
+    const char *end = strchr(p, '/');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (i == n)
+      return i; /* path shorter than pattern */
+    if (p[0] == '{') {
+      if (segs[i][0] == '\0')
+        return i;
+      if (params->n < UP_MAX_PARAMS)
+        params->v[params->n++] = segs[i];
+    } else {
+      if (strlen(segs[i]) != len || !up_str_nieq(p, segs[i], len))
+        return i;
+      (*literals)++;
+    }
+    i++;
+    if (!end)
+      break;
+    p = end + 1;
+  }
+  *full = (i == n);
+  return i;
+}
+
+up_status_t up_router_match(const up_route_t *routes, const char *raw_path, up_method_t method,
+                            up_route_match_t *m, up_error_t *err)
+{
+  char *all[UP_MAX_SEGMENTS + 1];
+  size_t n_all = 0, best_prefix = 0;
+  int best_literals = -1;
+  bool path_exists = false;
+  memset(m, 0, sizeof(*m));
+  if (!split_path(raw_path, all, &n_all, UP_MAX_SEGMENTS + 1)) {
+    for (size_t i = 0; i < n_all; i++)
+      free(all[i]);
+    return up_error_set(err, UP_INVALID, "BadRequest", "The request URL is malformed or has too many segments.");
+  }
+  /* The version segment. */
+  if (n_all == 0 || (!up_str_ieq(all[0], "v1.0") && !up_str_ieq(all[0], "beta"))) {
+    up_error_set(err, UP_INVALID, "BadRequest", "Invalid version: '%.64s'. Use v1.0 or beta.",
+                 n_all ? all[0] : "");
+    for (size_t i = 0; i < n_all; i++)
+      free(all[i]);
+    return UP_INVALID;
+  }
+  m->version = up_str_ieq(all[0], "beta") ? UP_API_BETA : UP_API_V1;
+  free(all[0]);
+  m->n_segs = n_all - 1;
+  memcpy(m->segs, all + 1, m->n_segs * sizeof(char *));
+  /* The decoded path after the version, for messages and handlers. */
+  size_t plen = 1;
+  for (size_t i = 0; i < m->n_segs; i++)
+    plen += strlen(m->segs[i]) + 1;
+  if (!(m->path = malloc(plen)))
+    return up_error_set(err, UP_NOMEM, NULL, "Out of memory.");
+  m->path[0] = '\0';
+  for (size_t i = 0; i < m->n_segs; i++) {
+    strcat(m->path, "/");
+    strcat(m->path, m->segs[i]);
+  }
+  /* Best route: full match, right version, right method, most literal segments. */
+  for (const up_route_t *r = routes; r->pattern; r++) {
+    up_params_t params;
+    bool full;
+    int literals;
+    size_t prefix = match_pattern(r->pattern, m->segs, m->n_segs, &params, &full, &literals);
+    if (!(r->versions & m->version))
+      continue;
+    if (prefix > best_prefix)
+      best_prefix = prefix;
+    if (!full)
+      continue;
+    path_exists = true;
+    if (r->method != method) {
+      m->allowed |= 1u << r->method;
+      continue;
+    }
+    if (literals > best_literals) {
+      best_literals = literals;
+      m->route = r;
+      m->params = params;
+    }
+  }
+  if (m->route)
+    return UP_OK;
+  if (path_exists)
+    return up_error_set(err, UP_METHOD_NOT_ALLOWED, NULL,
+                        "The HTTP method '%s' is not allowed for the resource '%.200s'.",
+                        up_method_name(method), m->path);
+  if (m->n_segs == 0)
+    return up_error_set(err, UP_INVALID, "BadRequest", "Resource not found for the segment '%s'.",
+                        up_api_version_name(m->version));
+  return up_error_set(err, UP_INVALID, "BadRequest", "Resource not found for the segment '%.128s'.",
+                      m->segs[best_prefix < m->n_segs ? best_prefix : m->n_segs - 1]);
+}

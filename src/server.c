@@ -1,0 +1,272 @@
+/* server.c - the libmicrohttpd glue: daemon, access handler, body accumulation, completion.
+ * The only file that includes <microhttpd.h>. Each request goes: URI callback (raw URL kept)
+ * -> first access call (nothing queued, so keep-alive survives: see docs/ARCHITECTURE.md) ->
+ * body chunks (bounded) -> last call: up_dispatch() -> one response.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "uprintd/server.h"
+#include "uprintd/log.h"
+#include "uprintd/response.h"
+#include "uprintd/router.h"
+#include "uprintd/util.h"
+#include "dispatch.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct up_server {
+  struct MHD_Daemon *daemon; /* NULL until started */
+  up_app_t *app;             /* set by up_server_start */
+  int fd;                    /* the listening socket */
+  bool ipv6;
+  unsigned port;             /* the port bound */
+  char listen_url[300];      /* http://HOST:PORT of the bound socket */
+  char base_url[512];        /* links: --base-url or listen_url */
+};
+
+/* Per-request state, created by the URI callback, freed only by the completion callback. */
+typedef struct req_ctx {
+  bool started;          /* the first access call has happened */
+  char *raw_url;         /* path and query as sent; NULL when over the limit */
+  size_t raw_url_len;
+  up_body_t body;        /* accumulated body, bounded */
+  struct MHD_Connection *con;
+} req_ctx_t;
+
+static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
+{
+  up_server_t *srv = cls;
+  req_ctx_t *ctx = calloc(1, sizeof(*ctx));
+  if (!ctx)
+    return NULL;
+  ctx->con = con;
+  ctx->raw_url_len = strlen(uri);
+  if (ctx->raw_url_len <= (size_t)srv->app->config.max_url_kb * 1024)
+    ctx->raw_url = strdup(uri);
+  ctx->body.limit = (size_t)srv->app->config.max_json_kb * 1024;
+  return ctx;
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+  (void)cls;
+  (void)con;
+  (void)toe;
+  req_ctx_t *ctx = *con_cls;
+  if (ctx) {
+    free(ctx->raw_url);
+    free(ctx->body.data);
+    free(ctx);
+    *con_cls = NULL;
+  }
+}
+
+static const char *header_lookup(const up_request_t *req, const char *name)
+{
+  req_ctx_t *ctx = req->glue;
+  return MHD_lookup_connection_value(ctx->con, MHD_HEADER_KIND, name);
+}
+
+/* Appends a chunk when it fits under the limit; past it, remembers the overflow and drops. */
+static void body_append(up_body_t *b, const char *data, size_t size)
+{
+  if (b->too_large || size > b->limit - b->len) {
+    b->too_large = true;
+    return;
+  }
+  if (b->len + size > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + size)
+      cap *= 2;
+    if (cap > b->limit)
+      cap = b->limit;
+    char *grown = realloc(b->data, cap + 1);
+    if (!grown) {
+      b->failed = true;
+      return;
+    }
+    b->data = grown;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, data, size);
+  b->len += size;
+  b->data[b->len] = '\0';
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *con, const up_answer_t *a)
+{
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(a->body_len, a->body, a->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+  if (!r) {
+    free(a->body);
+    return MHD_NO;
+  }
+  for (size_t i = 0; i < a->n_headers; i++)
+    MHD_add_response_header(r, a->headers[i].name, a->headers[i].value);
+  enum MHD_Result ret = MHD_queue_response(con, (unsigned)a->status, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *method,
+                                 const char *version, const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+  up_server_t *srv = cls;
+  req_ctx_t *ctx = *con_cls;
+  (void)url;
+  (void)version;
+  if (!ctx)
+    return MHD_NO; /* the URI callback could not allocate: drop the connection */
+  if (!ctx->started) {
+    /* First call: headers only. Answer nothing yet (keep-alive), except that a declared body
+     * over the limit is refused now rather than read. */
+    ctx->started = true;
+    const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > ctx->body.limit && ctx->raw_url) {
+      up_answer_t a;
+      ctx->body.too_large = true;
+      up_dispatch(srv->app, &(up_dispatch_in_t){method, ctx->raw_url, &ctx->body, header_lookup, ctx},
+                  &a);
+      return send_response(con, &a);
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size) {
+    body_append(&ctx->body, upload_data, *upload_data_size);
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  up_answer_t a;
+  if (!ctx->raw_url) {
+    up_dispatch_too_long(srv->app, ctx->raw_url_len, header_lookup, ctx, &a);
+  } else {
+    up_dispatch(srv->app, &(up_dispatch_in_t){method, ctx->raw_url, &ctx->body, header_lookup, ctx}, &a);
+  }
+  return send_response(con, &a);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+  char line[512];
+  (void)cls;
+  vsnprintf(line, sizeof(line), fmt, ap);
+  size_t n = strlen(line);
+  while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+    line[--n] = '\0';
+  up_log(UP_LOG_WARN, "http: %s", line);
+}
+
+/* Binds the listening socket ourselves, so that the port (also with port 0) and hence the
+ * base URL are known before the first request can arrive. */
+static int open_listener(const up_config_t *cfg, bool *ipv6, unsigned *port, up_error_t *err)
+{
+  struct addrinfo hints = {0}, *ai = NULL;
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof(ss);
+  char service[16];
+  int fd = -1, one = 1;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  snprintf(service, sizeof(service), "%u", cfg->listen_port);
+  int rc = getaddrinfo(cfg->listen_host, service, &hints, &ai);
+  if (rc != 0) {
+    up_error_set(err, UP_INVALID, NULL, "cannot resolve listen address '%s': %s", cfg->listen_host, gai_strerror(rc));
+    return -1;
+  }
+  *ipv6 = ai->ai_family == AF_INET6;
+  fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0 ||
+      getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+    up_error_set(err, UP_INTERNAL, NULL, "cannot listen on %s:%u: %s", cfg->listen_host, cfg->listen_port,
+                 strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    freeaddrinfo(ai);
+    return -1;
+  }
+  freeaddrinfo(ai);
+  *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                         : ((struct sockaddr_in *)&ss)->sin_port);
+  return fd;
+}
+
+up_status_t up_server_bind(const up_config_t *cfg, up_server_t **out, up_error_t *err)
+{
+  bool ipv6 = false;
+  up_server_t *srv = calloc(1, sizeof(*srv));
+  if (!srv)
+    return up_error_set(err, UP_NOMEM, NULL, "out of memory");
+  if ((srv->fd = open_listener(cfg, &ipv6, &srv->port, err)) < 0) {
+    free(srv);
+    return UP_INTERNAL;
+  }
+  srv->ipv6 = ipv6;
+  snprintf(srv->listen_url, sizeof(srv->listen_url), ipv6 ? "http://[%s]:%u" : "http://%s:%u", cfg->listen_host,
+           srv->port);
+  up_strlcpy(srv->base_url, cfg->base_url[0] ? cfg->base_url : srv->listen_url, sizeof(srv->base_url));
+  *out = srv;
+  return UP_OK;
+}
+
+const char *up_server_listen_url(const up_server_t *srv)
+{
+  return srv->listen_url;
+}
+
+const char *up_server_base_url(const up_server_t *srv)
+{
+  return srv->base_url;
+}
+
+up_status_t up_server_start(up_server_t *srv, up_app_t *app, up_error_t *err)
+{
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+  if (srv->ipv6)
+    flags |= MHD_USE_IPv6;
+  srv->app = app;
+  up_strlcpy(app->base_url, srv->base_url, sizeof(app->base_url));
+  /* Memory per connection bounds the request line and headers: the URL limit plus room for
+   * headers, so that our own 414 (a Graph error) answers before libmicrohttpd's. */
+  size_t mem = (size_t)app->config.max_url_kb * 1024 + 48 * 1024;
+  srv->daemon = MHD_start_daemon(
+      flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_LISTEN_SOCKET,
+      srv->fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->config.threads, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, srv,
+      MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+  if (!srv->daemon)
+    return up_error_set(err, UP_INTERNAL, NULL, "cannot start the HTTP server on port %u", srv->port);
+  return UP_OK;
+}
+
+unsigned up_server_port(const up_server_t *srv)
+{
+  return srv->port;
+}
+
+void up_server_stop(up_server_t *srv)
+{
+  if (!srv)
+    return;
+  /* Stop accepting; MHD_stop_daemon then waits for the worker threads, whose current
+   * requests complete first. */
+  if (srv->daemon) {
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+      close(fd);
+    MHD_stop_daemon(srv->daemon);
+  } else {
+    close(srv->fd);
+  }
+  free(srv);
+}

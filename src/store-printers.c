@@ -1,0 +1,733 @@
+/* store-printers.c - printers, printer-create operations and printer shares in SQLite.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "store-private.h"
+
+#include "uprintd/util.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The stored printer columns, in read_printer's order (PRINTER_NCOLS of them). */
+#define PRINTER_COLS                                                                               \
+  "p.id, p.tenant_id, p.display_name, p.manufacturer, p.model, p.is_accepting_jobs, "              \
+  "p.has_physical_device, p.physical_device_id, p.connector_id, p.registered_by_app, "             \
+  "p.registered_by_user, p.registered_at, p.last_seen_at, p.status_json, p.location_json, "        \
+  "p.defaults_json, p.factory_defaults_json, p.capabilities_json"
+#define PRINTER_NCOLS 18
+
+/* The share columns, in read_share's order (SHARE_NCOLS of them), followed by the printer's. */
+#define SHARE_COLS                                                                                 \
+  "s.id, s.tenant_id, s.printer_id, s.display_name, s.allow_all_users, s.created_at"
+#define SHARE_NCOLS 6
+
+#define OPERATION_COLS "id, tenant_id, created_at, state, description, printer_id, certificate"
+
+const char *const up_store_printers_sql[UP_STMT_COUNT] = {
+    /* ?1..?18 are bound by bind_printer, in PRINTER_COLS order. */
+    [UP_STMT_PRINTER_INSERT] =
+        "INSERT INTO printers (id, tenant_id, display_name, manufacturer, model, "
+        "is_accepting_jobs, has_physical_device, physical_device_id, connector_id, "
+        "registered_by_app, registered_by_user, registered_at, last_seen_at, status_json, "
+        "location_json, defaults_json, factory_defaults_json, capabilities_json) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    /* The share's id (column PRINTER_NCOLS) gives is_shared and share_id. */
+    [UP_STMT_PRINTER_GET] = "SELECT " PRINTER_COLS ", s.id FROM printers p "
+                            "LEFT JOIN shares s ON s.printer_id = p.id "
+                            "WHERE p.tenant_id = ?1 AND p.id = ?2",
+    [UP_STMT_PRINTER_LIST] = "SELECT " PRINTER_COLS ", s.id FROM printers p "
+                             "LEFT JOIN shares s ON s.printer_id = p.id "
+                             "WHERE p.tenant_id = ?1 ORDER BY p.registered_at, p.id",
+    /* Same numbering as the insert; id, tenant_id select the row, ?12 (registered_at) unused. */
+    [UP_STMT_PRINTER_UPDATE] =
+        "UPDATE printers SET display_name = ?3, manufacturer = ?4, model = ?5, "
+        "is_accepting_jobs = ?6, has_physical_device = ?7, physical_device_id = ?8, "
+        "connector_id = ?9, registered_by_app = ?10, registered_by_user = ?11, "
+        "last_seen_at = ?13, status_json = ?14, location_json = ?15, defaults_json = ?16, "
+        "factory_defaults_json = ?17, capabilities_json = ?18 "
+        "WHERE id = ?1 AND tenant_id = ?2",
+    /* The foreign keys delete the printer's share and clear its operations' printer_id. */
+    [UP_STMT_PRINTER_DELETE] = "DELETE FROM printers WHERE tenant_id = ?1 AND id = ?2",
+    [UP_STMT_PRINTER_EXISTS] = "SELECT 1 FROM printers WHERE tenant_id = ?1 AND id = ?2",
+
+    [UP_STMT_OPERATION_INSERT] = "INSERT INTO operations (" OPERATION_COLS ") "
+                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [UP_STMT_OPERATION_GET] = "SELECT " OPERATION_COLS " FROM operations "
+                              "WHERE tenant_id = ?1 AND id = ?2",
+    [UP_STMT_OPERATION_LIST] = "SELECT " OPERATION_COLS " FROM operations "
+                               "WHERE tenant_id = ?1 ORDER BY created_at, id",
+
+    [UP_STMT_SHARE_INSERT] = "INSERT INTO shares (id, tenant_id, printer_id, display_name, "
+                             "allow_all_users, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [UP_STMT_SHARE_GET] = "SELECT " SHARE_COLS ", " PRINTER_COLS " FROM shares s "
+                          "JOIN printers p ON p.id = s.printer_id "
+                          "WHERE s.tenant_id = ?1 AND s.id = ?2",
+    /* ?2 NULL: every share of the tenant. */
+    [UP_STMT_SHARE_LIST] = "SELECT " SHARE_COLS ", " PRINTER_COLS " FROM shares s "
+                           "JOIN printers p ON p.id = s.printer_id "
+                           "WHERE s.tenant_id = ?1 AND (?2 IS NULL OR s.printer_id = ?2) "
+                           "ORDER BY s.created_at, s.id",
+    [UP_STMT_SHARE_UPDATE] = "UPDATE shares SET printer_id = ?3, display_name = ?4, "
+                             "allow_all_users = ?5 WHERE id = ?1 AND tenant_id = ?2",
+    [UP_STMT_SHARE_DELETE] = "DELETE FROM shares WHERE tenant_id = ?1 AND id = ?2",
+    [UP_STMT_SHARE_EXISTS] = "SELECT 1 FROM shares WHERE tenant_id = ?1 AND id = ?2",
+    [UP_STMT_SHARE_OF_PRINTER] = "SELECT id FROM shares WHERE printer_id = ?1",
+};
+
+/* printOperationProcessingState members, stored by name. */
+static const char *const state_names[] = {
+    [UP_OPERATION_NOT_STARTED] = "notStarted",
+    [UP_OPERATION_RUNNING] = "running",
+    [UP_OPERATION_SUCCEEDED] = "succeeded",
+    [UP_OPERATION_FAILED] = "failed",
+};
+_Static_assert(sizeof(state_names) / sizeof(state_names[0]) == UP_OPERATION_FAILED + 1,
+               "a name for every up_operation_state_t");
+
+/* For messages: never a NULL %s. */
+static const char *nz(const char *s)
+{
+  return s ? s : "";
+}
+
+/* --- binding: each helper does nothing once *rc is an error --- */
+
+/* Binds text (NULL binds SQL NULL). The caller's strings outlive the statement's run. */
+static void bind_text(sqlite3_stmt *stmt, int i, const char *v, int *rc)
+{
+  if (*rc == SQLITE_OK)
+    *rc = sqlite3_bind_text(stmt, i, v, -1, SQLITE_STATIC);
+}
+
+/* Binds an id; "" binds SQL NULL (no reference). */
+static void bind_ref(sqlite3_stmt *stmt, int i, const char *v, int *rc)
+{
+  bind_text(stmt, i, v && *v ? v : NULL, rc);
+}
+
+static void bind_int(sqlite3_stmt *stmt, int i, int v, int *rc)
+{
+  if (*rc == SQLITE_OK)
+    *rc = sqlite3_bind_int(stmt, i, v);
+}
+
+/* Binds a time; UP_TIME_NULL binds SQL NULL. */
+static void bind_time(sqlite3_stmt *stmt, int i, up_time_t v, int *rc)
+{
+  if (*rc != SQLITE_OK)
+    return;
+  *rc = v == UP_TIME_NULL ? sqlite3_bind_null(stmt, i) : sqlite3_bind_int64(stmt, i, v);
+}
+
+/* Binds a tri-state boolean; UP_BOOL_NULL binds SQL NULL. */
+static void bind_bool_null(sqlite3_stmt *stmt, int i, int v, int *rc)
+{
+  if (*rc != SQLITE_OK)
+    return;
+  *rc = v == UP_BOOL_NULL ? sqlite3_bind_null(stmt, i) : sqlite3_bind_int(stmt, i, v ? 1 : 0);
+}
+
+/* Binds ?1..?18 of the printer insert and update. */
+static void bind_printer(sqlite3_stmt *stmt, const up_printer_t *p, int *rc)
+{
+  bind_text(stmt, 1, p->id, rc);
+  bind_text(stmt, 2, p->tenant_id, rc);
+  bind_text(stmt, 3, p->display_name, rc);
+  bind_text(stmt, 4, p->manufacturer, rc);
+  bind_text(stmt, 5, p->model, rc);
+  bind_bool_null(stmt, 6, p->is_accepting_jobs, rc);
+  bind_int(stmt, 7, p->has_physical_device ? 1 : 0, rc);
+  bind_text(stmt, 8, p->physical_device_id, rc);
+  bind_text(stmt, 9, p->connector_id, rc);
+  bind_text(stmt, 10, p->registered_by_app, rc);
+  bind_text(stmt, 11, p->registered_by_user, rc);
+  bind_time(stmt, 12, p->registered_at, rc);
+  bind_time(stmt, 13, p->last_seen_at, rc);
+  bind_text(stmt, 14, p->status_json, rc);
+  bind_text(stmt, 15, p->location_json, rc);
+  bind_text(stmt, 16, p->defaults_json, rc);
+  bind_text(stmt, 17, p->factory_defaults_json, rc);
+  bind_text(stmt, 18, p->capabilities_json, rc);
+}
+
+/* --- reading: each helper does nothing once *st is an error --- */
+
+/* Copies a text column into a new string (NULL for SQL NULL). */
+static void col_text(sqlite3_stmt *stmt, int col, char **out, up_status_t *st, up_error_t *err)
+{
+  const unsigned char *text;
+
+  if (*st != UP_OK || sqlite3_column_type(stmt, col) == SQLITE_NULL)
+    return;
+  text = sqlite3_column_text(stmt, col);
+  if (!text || !(*out = strdup((const char *)text)))
+    *st = up_error_set(err, UP_NOMEM, NULL, "out of memory reading the database");
+}
+
+/* Copies an id column into a buffer of UP_ID_SIZE ("" for SQL NULL). */
+static void col_id(sqlite3_stmt *stmt, int col, char out[UP_ID_SIZE], up_status_t *st,
+                   up_error_t *err)
+{
+  const unsigned char *text;
+
+  out[0] = '\0';
+  if (*st != UP_OK || sqlite3_column_type(stmt, col) == SQLITE_NULL)
+    return;
+  text = sqlite3_column_text(stmt, col);
+  if (!text)
+    *st = up_error_set(err, UP_NOMEM, NULL, "out of memory reading the database");
+  else if (!up_strlcpy(out, (const char *)text, UP_ID_SIZE))
+    *st = up_error_set(err, UP_DB, NULL, "stored id is too long: %.40s...", (const char *)text);
+}
+
+/* A time column; SQL NULL reads as UP_TIME_NULL. */
+static up_time_t col_time(sqlite3_stmt *stmt, int col)
+{
+  return sqlite3_column_type(stmt, col) == SQLITE_NULL ? UP_TIME_NULL
+                                                       : (up_time_t)sqlite3_column_int64(stmt, col);
+}
+
+/* A tri-state boolean column; SQL NULL reads as UP_BOOL_NULL. */
+static int col_bool_null(sqlite3_stmt *stmt, int col)
+{
+  return sqlite3_column_type(stmt, col) == SQLITE_NULL ? UP_BOOL_NULL
+                                                       : sqlite3_column_int(stmt, col) != 0;
+}
+
+/* Reads PRINTER_COLS starting at column c into p (zeroed; derived members untouched). */
+static up_status_t read_printer(sqlite3_stmt *stmt, int c, up_printer_t *p, up_error_t *err)
+{
+  up_status_t st = UP_OK;
+
+  col_id(stmt, c + 0, p->id, &st, err);
+  col_id(stmt, c + 1, p->tenant_id, &st, err);
+  col_text(stmt, c + 2, &p->display_name, &st, err);
+  col_text(stmt, c + 3, &p->manufacturer, &st, err);
+  col_text(stmt, c + 4, &p->model, &st, err);
+  p->is_accepting_jobs = col_bool_null(stmt, c + 5);
+  p->has_physical_device = sqlite3_column_int(stmt, c + 6) != 0;
+  col_text(stmt, c + 7, &p->physical_device_id, &st, err);
+  col_text(stmt, c + 8, &p->connector_id, &st, err);
+  col_text(stmt, c + 9, &p->registered_by_app, &st, err);
+  col_text(stmt, c + 10, &p->registered_by_user, &st, err);
+  p->registered_at = col_time(stmt, c + 11);
+  p->last_seen_at = col_time(stmt, c + 12);
+  col_text(stmt, c + 13, &p->status_json, &st, err);
+  col_text(stmt, c + 14, &p->location_json, &st, err);
+  col_text(stmt, c + 15, &p->defaults_json, &st, err);
+  col_text(stmt, c + 16, &p->factory_defaults_json, &st, err);
+  col_text(stmt, c + 17, &p->capabilities_json, &st, err);
+  return st;
+}
+
+/* Reads a row of the printer get/list statements: the printer, then its share's id. */
+static up_status_t read_printer_row(sqlite3_stmt *stmt, up_printer_t *p, up_error_t *err)
+{
+  up_status_t st = read_printer(stmt, 0, p, err);
+
+  col_id(stmt, PRINTER_NCOLS, p->share_id, &st, err);
+  p->is_shared = st == UP_OK && p->share_id[0] != '\0';
+  return st;
+}
+
+/* Reads a row of the share get/list statements: the share, then its printer. */
+static up_status_t read_share_row(sqlite3_stmt *stmt, up_share_t *s, up_error_t *err)
+{
+  up_status_t st = UP_OK;
+
+  col_id(stmt, 0, s->id, &st, err);
+  col_id(stmt, 1, s->tenant_id, &st, err);
+  col_id(stmt, 2, s->printer_id, &st, err);
+  col_text(stmt, 3, &s->display_name, &st, err);
+  s->allow_all_users = sqlite3_column_int(stmt, 4) != 0;
+  s->created_at = col_time(stmt, 5);
+  if (st == UP_OK)
+    st = read_printer(stmt, SHARE_NCOLS, &s->printer, err);
+  if (st == UP_OK) {
+    /* The printer is shared by this very share. */
+    s->printer.is_shared = true;
+    memcpy(s->printer.share_id, s->id, UP_ID_SIZE);
+  }
+  return st;
+}
+
+static up_status_t read_operation_row(sqlite3_stmt *stmt, up_operation_t *op, up_error_t *err)
+{
+  up_status_t st = UP_OK;
+  const unsigned char *state;
+
+  col_id(stmt, 0, op->id, &st, err);
+  col_id(stmt, 1, op->tenant_id, &st, err);
+  op->created_at = col_time(stmt, 2);
+  col_text(stmt, 4, &op->description, &st, err);
+  col_id(stmt, 5, op->printer_id, &st, err);
+  col_text(stmt, 6, &op->certificate, &st, err);
+  if (st != UP_OK)
+    return st;
+  state = sqlite3_column_text(stmt, 3);
+  if (!state)
+    return up_error_set(err, UP_NOMEM, NULL, "out of memory reading the database");
+  for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++) {
+    if (strcmp((const char *)state, state_names[i]) == 0) {
+      op->state = (up_operation_state_t)i;
+      return UP_OK;
+    }
+  }
+  return up_error_set(err, UP_DB, NULL, "unknown operation state in the database: %.40s",
+                      (const char *)state);
+}
+
+/* --- running statements --- */
+
+/* Steps a bound statement (bind_rc: the binding's result) that returns no row, then resets it. */
+static up_status_t run(up_store_t *store, sqlite3_stmt *stmt, int bind_rc, const char *what,
+                       up_error_t *err)
+{
+  up_status_t st = UP_OK;
+  int rc = bind_rc;
+
+  if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_DONE)
+    rc = SQLITE_OK;
+  if (rc != SQLITE_OK)
+    st = up_store_fail(store, rc, what, err);
+  up_store_stmt_done(stmt);
+  return st;
+}
+
+/* Steps a bound statement to its first row: UP_OK on a row (the caller reads it, then resets),
+ * UP_NOT_FOUND without one ("<what> <id> not found"), or the failure. */
+static up_status_t first_row(up_store_t *store, sqlite3_stmt *stmt, int bind_rc, const char *what,
+                             const char *id, up_error_t *err)
+{
+  int rc = bind_rc;
+
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW)
+    return UP_OK;
+  if (rc == SQLITE_DONE) {
+    up_error_set(err, UP_NOT_FOUND, NULL, "%s %s not found", what, nz(id));
+    return UP_NOT_FOUND;
+  }
+  return up_store_fail(store, rc, what, err);
+}
+
+/* UP_OK when printer id exists in tenant, else UP_NOT_FOUND (or the failure). */
+static up_status_t printer_exists(up_store_t *store, const char *tenant, const char *id,
+                                  up_error_t *err)
+{
+  sqlite3_stmt *stmt = up_store_stmt(store, UP_STMT_PRINTER_EXISTS);
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  bind_text(stmt, 1, tenant, &rc);
+  bind_text(stmt, 2, id, &rc);
+  st = first_row(store, stmt, rc, "printer", id, err);
+  up_store_stmt_done(stmt);
+  return st;
+}
+
+/* Copies the id of printer_id's share into out ("" when it has none). */
+static up_status_t share_of_printer(up_store_t *store, const char *printer_id, char out[UP_ID_SIZE],
+                                    up_error_t *err)
+{
+  sqlite3_stmt *stmt = up_store_stmt(store, UP_STMT_SHARE_OF_PRINTER);
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  out[0] = '\0';
+  bind_text(stmt, 1, printer_id, &rc);
+  st = first_row(store, stmt, rc, "share of printer", printer_id, err);
+  if (st == UP_OK)
+    col_id(stmt, 0, out, &st, err);
+  else if (st == UP_NOT_FOUND)
+    st = UP_OK;
+  up_store_stmt_done(stmt);
+  return st;
+}
+
+/* Makes room for one more item of size bytes in *items (capacity *cap, count used); new slots
+ * are zeroed. */
+static up_status_t grow(void **items, size_t *cap, size_t count, size_t size, up_error_t *err)
+{
+  size_t new_cap;
+  void *tmp;
+
+  if (count < *cap)
+    return UP_OK;
+  new_cap = *cap ? *cap * 2 : 8;
+  if (new_cap < *cap || new_cap > SIZE_MAX / size)
+    return up_error_set(err, UP_NOMEM, NULL, "too many rows");
+  tmp = realloc(*items, new_cap * size);
+  if (!tmp)
+    return up_error_set(err, UP_NOMEM, NULL, "out of memory reading the database");
+  memset((char *)tmp + *cap * size, 0, (new_cap - *cap) * size);
+  *items = tmp;
+  *cap = new_cap;
+  return UP_OK;
+}
+
+/* --- printers and operations --- */
+
+up_status_t up_store_printer_create(up_store_t *store, const up_printer_t *p,
+                                    const up_operation_t *op, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  bool in_tx = false;
+  int rc = SQLITE_OK;
+
+  if ((unsigned)op->state >= sizeof(state_names) / sizeof(state_names[0]))
+    return up_error_set(err, UP_INTERNAL, NULL, "invalid operation state %d", (int)op->state);
+
+  up_store_lock(store);
+  st = up_store_begin(store, err);
+  if (st != UP_OK)
+    goto out;
+  in_tx = true;
+
+  /* The printer first: the operation refers to it. */
+  stmt = up_store_stmt(store, UP_STMT_PRINTER_INSERT);
+  bind_printer(stmt, p, &rc);
+  st = run(store, stmt, rc, "creating the printer", err);
+  if (st != UP_OK)
+    goto out;
+
+  stmt = up_store_stmt(store, UP_STMT_OPERATION_INSERT);
+  bind_text(stmt, 1, op->id, &rc);
+  bind_text(stmt, 2, op->tenant_id, &rc);
+  bind_time(stmt, 3, op->created_at, &rc);
+  bind_text(stmt, 4, state_names[op->state], &rc);
+  bind_text(stmt, 5, op->description, &rc);
+  bind_ref(stmt, 6, op->printer_id, &rc);
+  bind_text(stmt, 7, op->certificate, &rc);
+  st = run(store, stmt, rc, "creating the operation", err);
+  if (st != UP_OK)
+    goto out;
+
+  st = up_store_commit(store, err);
+  if (st == UP_OK)
+    in_tx = false;
+
+out:
+  if (in_tx)
+    up_store_rollback(store);
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_printer_get(up_store_t *store, const char *tenant, const char *id,
+                                 up_printer_t *out, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  memset(out, 0, sizeof(*out));
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_PRINTER_GET);
+  bind_text(stmt, 1, tenant, &rc);
+  bind_text(stmt, 2, id, &rc);
+  st = first_row(store, stmt, rc, "printer", id, err);
+  if (st == UP_OK)
+    st = read_printer_row(stmt, out, err);
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  if (st != UP_OK)
+    up_printer_fini(out);
+  return st;
+}
+
+up_status_t up_store_printer_list(up_store_t *store, const char *tenant, up_printer_list_t *out,
+                                  up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st = UP_OK;
+  size_t cap = 0;
+  int rc = SQLITE_OK;
+
+  memset(out, 0, sizeof(*out));
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_PRINTER_LIST);
+  bind_text(stmt, 1, tenant, &rc);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    st = grow((void **)&out->items, &cap, out->count, sizeof(out->items[0]), err);
+    if (st != UP_OK)
+      goto out;
+    /* Counted before reading: the list's fini releases a half-read item. */
+    st = read_printer_row(stmt, &out->items[out->count++], err);
+    if (st != UP_OK)
+      goto out;
+    rc = SQLITE_OK;
+  }
+  if (rc != SQLITE_DONE)
+    st = up_store_fail(store, rc, "listing printers", err);
+
+out:
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  if (st != UP_OK)
+    up_printer_list_fini(out);
+  return st;
+}
+
+up_status_t up_store_printer_update(up_store_t *store, const up_printer_t *p, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_PRINTER_UPDATE);
+  bind_printer(stmt, p, &rc);
+  st = run(store, stmt, rc, "updating the printer", err);
+  if (st == UP_OK && sqlite3_changes(store->db) == 0)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "printer %s not found", p->id);
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_printer_delete(up_store_t *store, const char *tenant, const char *id,
+                                    up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_PRINTER_DELETE);
+  bind_text(stmt, 1, tenant, &rc);
+  bind_text(stmt, 2, id, &rc);
+  st = run(store, stmt, rc, "deleting the printer", err);
+  /* sqlite3_changes counts the printer row only, not the foreign keys' actions. */
+  if (st == UP_OK && sqlite3_changes(store->db) == 0)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "printer %s not found", nz(id));
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_operation_get(up_store_t *store, const char *tenant, const char *id,
+                                   up_operation_t *out, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  memset(out, 0, sizeof(*out));
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_OPERATION_GET);
+  bind_text(stmt, 1, tenant, &rc);
+  bind_text(stmt, 2, id, &rc);
+  st = first_row(store, stmt, rc, "operation", id, err);
+  if (st == UP_OK)
+    st = read_operation_row(stmt, out, err);
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  if (st != UP_OK)
+    up_operation_fini(out);
+  return st;
+}
+
+up_status_t up_store_operation_list(up_store_t *store, const char *tenant, up_operation_list_t *out,
+                                    up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st = UP_OK;
+  size_t cap = 0;
+  int rc = SQLITE_OK;
+
+  memset(out, 0, sizeof(*out));
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_OPERATION_LIST);
+  bind_text(stmt, 1, tenant, &rc);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    st = grow((void **)&out->items, &cap, out->count, sizeof(out->items[0]), err);
+    if (st != UP_OK)
+      goto out;
+    st = read_operation_row(stmt, &out->items[out->count++], err);
+    if (st != UP_OK)
+      goto out;
+    rc = SQLITE_OK;
+  }
+  if (rc != SQLITE_DONE)
+    st = up_store_fail(store, rc, "listing operations", err);
+
+out:
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  if (st != UP_OK)
+    up_operation_list_fini(out);
+  return st;
+}
+
+/* --- shares --- */
+
+up_status_t up_store_share_create(up_store_t *store, const up_share_t *s, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  char existing[UP_ID_SIZE];
+  up_status_t st;
+  bool in_tx = false;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  st = up_store_begin(store, err);
+  if (st != UP_OK)
+    goto out;
+  in_tx = true;
+
+  /* The printer must be the tenant's and not shared yet (one share per printer). */
+  st = printer_exists(store, s->tenant_id, s->printer_id, err);
+  if (st == UP_OK)
+    st = share_of_printer(store, s->printer_id, existing, err);
+  if (st == UP_OK && existing[0])
+    st = up_error_set(err, UP_CONFLICT, NULL, "printer %s already has a share", s->printer_id);
+  if (st != UP_OK)
+    goto out;
+
+  /* A UNIQUE failure here (the same printer or id) maps to UP_CONFLICT as well. */
+  stmt = up_store_stmt(store, UP_STMT_SHARE_INSERT);
+  bind_text(stmt, 1, s->id, &rc);
+  bind_text(stmt, 2, s->tenant_id, &rc);
+  bind_text(stmt, 3, s->printer_id, &rc);
+  bind_text(stmt, 4, s->display_name, &rc);
+  bind_int(stmt, 5, s->allow_all_users ? 1 : 0, &rc);
+  bind_time(stmt, 6, s->created_at, &rc);
+  st = run(store, stmt, rc, "creating the share", err);
+  if (st != UP_OK)
+    goto out;
+
+  st = up_store_commit(store, err);
+  if (st == UP_OK)
+    in_tx = false;
+
+out:
+  if (in_tx)
+    up_store_rollback(store);
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_share_get(up_store_t *store, const char *tenant, const char *id,
+                               up_share_t *out, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  memset(out, 0, sizeof(*out));
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_SHARE_GET);
+  bind_text(stmt, 1, tenant, &rc);
+  bind_text(stmt, 2, id, &rc);
+  st = first_row(store, stmt, rc, "share", id, err);
+  if (st == UP_OK)
+    st = read_share_row(stmt, out, err);
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  if (st != UP_OK)
+    up_share_fini(out);
+  return st;
+}
+
+up_status_t up_store_share_list(up_store_t *store, const char *tenant, const char *printer_id,
+                                up_share_list_t *out, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st = UP_OK;
+  size_t cap = 0;
+  int rc = SQLITE_OK;
+
+  memset(out, 0, sizeof(*out));
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_SHARE_LIST);
+  bind_text(stmt, 1, tenant, &rc);
+  bind_text(stmt, 2, printer_id, &rc);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    st = grow((void **)&out->items, &cap, out->count, sizeof(out->items[0]), err);
+    if (st != UP_OK)
+      goto out;
+    st = read_share_row(stmt, &out->items[out->count++], err);
+    if (st != UP_OK)
+      goto out;
+    rc = SQLITE_OK;
+  }
+  if (rc != SQLITE_DONE)
+    st = up_store_fail(store, rc, "listing shares", err);
+
+out:
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  if (st != UP_OK)
+    up_share_list_fini(out);
+  return st;
+}
+
+up_status_t up_store_share_update(up_store_t *store, const up_share_t *s, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  char existing[UP_ID_SIZE];
+  up_status_t st;
+  bool in_tx = false;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  st = up_store_begin(store, err);
+  if (st != UP_OK)
+    goto out;
+  in_tx = true;
+
+  /* The share and the (new) printer must be the tenant's; the printer may have no other share. */
+  stmt = up_store_stmt(store, UP_STMT_SHARE_EXISTS);
+  bind_text(stmt, 1, s->tenant_id, &rc);
+  bind_text(stmt, 2, s->id, &rc);
+  st = first_row(store, stmt, rc, "share", s->id, err);
+  up_store_stmt_done(stmt);
+  if (st == UP_OK)
+    st = printer_exists(store, s->tenant_id, s->printer_id, err);
+  if (st == UP_OK)
+    st = share_of_printer(store, s->printer_id, existing, err);
+  if (st == UP_OK && existing[0] && strcmp(existing, s->id) != 0)
+    st = up_error_set(err, UP_CONFLICT, NULL, "printer %s already has a share", s->printer_id);
+  if (st != UP_OK)
+    goto out;
+
+  stmt = up_store_stmt(store, UP_STMT_SHARE_UPDATE);
+  bind_text(stmt, 1, s->id, &rc);
+  bind_text(stmt, 2, s->tenant_id, &rc);
+  bind_text(stmt, 3, s->printer_id, &rc);
+  bind_text(stmt, 4, s->display_name, &rc);
+  bind_int(stmt, 5, s->allow_all_users ? 1 : 0, &rc);
+  st = run(store, stmt, rc, "updating the share", err);
+  if (st != UP_OK)
+    goto out;
+
+  st = up_store_commit(store, err);
+  if (st == UP_OK)
+    in_tx = false;
+
+out:
+  if (in_tx)
+    up_store_rollback(store);
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_share_delete(up_store_t *store, const char *tenant, const char *id,
+                                  up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_SHARE_DELETE);
+  bind_text(stmt, 1, tenant, &rc);
+  bind_text(stmt, 2, id, &rc);
+  st = run(store, stmt, rc, "deleting the share", err);
+  if (st == UP_OK && sqlite3_changes(store->db) == 0)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "share %s not found", nz(id));
+  up_store_unlock(store);
+  return st;
+}

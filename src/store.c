@@ -1,0 +1,409 @@
+/* store.c - the SQLite store: open, pragmas, migrations, the mutex, the statement registry.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "store-private.h"
+
+#include "uprintd/log.h"
+#include "uprintd/util.h"
+
+#include <assert.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* SQL text of store.c's own statements (the pragmas and transaction control). */
+static const char *const core_sql[UP_STMT_COUNT] = {
+    [UP_STMT_USER_VERSION] = "PRAGMA user_version",
+    [UP_STMT_JOURNAL_WAL] = "PRAGMA journal_mode = WAL",
+    [UP_STMT_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+    [UP_STMT_SYNC_GET] = "PRAGMA synchronous",
+    [UP_STMT_FOREIGN_KEYS_ON] = "PRAGMA foreign_keys = ON",
+    [UP_STMT_FOREIGN_KEYS_GET] = "PRAGMA foreign_keys",
+    [UP_STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [UP_STMT_COMMIT] = "COMMIT",
+    [UP_STMT_ROLLBACK] = "ROLLBACK",
+};
+
+/* Every file's table; each statement id has its text in exactly one of them. */
+static const char *const *const sql_tables[] = {core_sql, up_store_printers_sql};
+
+void up_store_lock(up_store_t *store)
+{
+  pthread_mutex_lock(&store->lock);
+}
+
+void up_store_unlock(up_store_t *store)
+{
+  pthread_mutex_unlock(&store->lock);
+}
+
+sqlite3_stmt *up_store_stmt(up_store_t *store, up_stmt_id_t id)
+{
+  assert(id >= 0 && id < UP_STMT_COUNT && store->stmts[id]);
+  return store->stmts[id];
+}
+
+void up_store_stmt_done(sqlite3_stmt *stmt)
+{
+  if (!stmt)
+    return;
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+}
+
+up_status_t up_store_fail(up_store_t *store, int rc, const char *what, up_error_t *err)
+{
+  up_status_t st = UP_DB;
+  const char *msg = sqlite3_errstr(rc);
+
+  if ((rc & 0xff) == SQLITE_NOMEM)
+    st = UP_NOMEM;
+  else if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    st = UP_CONFLICT;
+  else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+    st = UP_NOT_FOUND;
+  /* The connection's message is more precise, when it is about this failure. */
+  if (store && store->db && sqlite3_extended_errcode(store->db) == rc)
+    msg = sqlite3_errmsg(store->db);
+  return up_error_set(err, st, NULL, "%s: %s", what, msg);
+}
+
+/* Steps a statement that returns no row (or whose rows are not wanted) and resets it. */
+static up_status_t run_stmt(up_store_t *store, up_stmt_id_t id, const char *what, up_error_t *err)
+{
+  sqlite3_stmt *stmt = up_store_stmt(store, id);
+  up_status_t st = UP_OK;
+  int rc;
+
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+    ;
+  if (rc != SQLITE_DONE)
+    st = up_store_fail(store, rc, what, err);
+  up_store_stmt_done(stmt);
+  return st;
+}
+
+/* Steps a pragma that returns one integer into *out and resets it. */
+static up_status_t read_int(up_store_t *store, up_stmt_id_t id, int *out, const char *what,
+                            up_error_t *err)
+{
+  sqlite3_stmt *stmt = up_store_stmt(store, id);
+  up_status_t st = UP_OK;
+  int rc = sqlite3_step(stmt);
+
+  if (rc == SQLITE_ROW)
+    *out = sqlite3_column_int(stmt, 0);
+  else if (rc == SQLITE_DONE)
+    st = up_error_set(err, UP_DB, NULL, "%s: no value", what);
+  else
+    st = up_store_fail(store, rc, what, err);
+  up_store_stmt_done(stmt);
+  return st;
+}
+
+up_status_t up_store_begin(up_store_t *store, up_error_t *err)
+{
+  return run_stmt(store, UP_STMT_BEGIN, "beginning a transaction", err);
+}
+
+up_status_t up_store_commit(up_store_t *store, up_error_t *err)
+{
+  return run_stmt(store, UP_STMT_COMMIT, "committing", err);
+}
+
+void up_store_rollback(up_store_t *store)
+{
+  /* Some errors (SQLITE_FULL, SQLITE_IOERR, ...) already rolled back. */
+  if (sqlite3_get_autocommit(store->db))
+    return;
+  if (run_stmt(store, UP_STMT_ROLLBACK, "rolling back", NULL) != UP_OK)
+    up_log(UP_LOG_ERROR, "store: rollback failed: %s", sqlite3_errmsg(store->db));
+}
+
+/* Prepares the registry's statements with ids in [from, to). */
+static up_status_t prepare_range(up_store_t *store, int from, int to, up_error_t *err)
+{
+  for (int id = from; id < to; id++) {
+    const char *sql = NULL;
+    int texts = 0, rc;
+
+    for (size_t t = 0; t < sizeof(sql_tables) / sizeof(sql_tables[0]); t++) {
+      if (sql_tables[t][id]) {
+        sql = sql_tables[t][id];
+        texts++;
+      }
+    }
+    if (texts != 1)
+      return up_error_set(err, UP_INTERNAL, NULL, "store statement %d has %d SQL texts", id, texts);
+    rc = sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &store->stmts[id], NULL);
+    if (rc != SQLITE_OK)
+      return up_store_fail(store, rc, "preparing a statement", err);
+    if (!store->stmts[id])
+      return up_error_set(err, UP_INTERNAL, NULL, "store statement %d is empty", id);
+  }
+  return UP_OK;
+}
+
+int up_store_migration_number(const char *name)
+{
+  size_t len = name ? strlen(name) : 0;
+  int n = 0;
+
+  /* "NNNN-" + anything + ".sql" */
+  if (len < 9 || name[4] != '-' || strcmp(name + len - 4, ".sql") != 0)
+    return -1;
+  for (int i = 0; i < 4; i++) {
+    if (name[i] < '0' || name[i] > '9')
+      return -1;
+    n = n * 10 + (name[i] - '0');
+  }
+  return n;
+}
+
+/* The migration numbered n in files, or NULL. */
+static const up_embedded_file_t *find_migration(const up_embedded_file_t *files, int n)
+{
+  for (const up_embedded_file_t *f = files; f->name; f++)
+    if (up_store_migration_number(f->name) == n)
+      return f;
+  return NULL;
+}
+
+int up_store_migrations_check(const up_embedded_file_t *files, up_error_t *err)
+{
+  int count = 0, newest = 0;
+
+  for (const up_embedded_file_t *f = files; f->name; f++) {
+    int n = up_store_migration_number(f->name);
+    if (n < 0)
+      continue;
+    if (n == 0) {
+      up_error_set(err, UP_INTERNAL, NULL, "schema migration %s: numbers start at 0001", f->name);
+      return -1;
+    }
+    count++;
+    if (n > newest)
+      newest = n;
+  }
+  /* count == newest and every number 1..newest present: each exactly once. */
+  for (int n = 1; n <= newest; n++) {
+    if (!find_migration(files, n)) {
+      up_error_set(err, UP_INTERNAL, NULL, "schema migration %04d is missing", n);
+      return -1;
+    }
+  }
+  if (count != newest) {
+    up_error_set(err, UP_INTERNAL, NULL, "schema migrations repeat a number");
+    return -1;
+  }
+  return newest;
+}
+
+int up_store_schema_latest(void)
+{
+  return up_store_migrations_check(up_embedded_files, NULL);
+}
+
+/* Sets WAL, synchronous=NORMAL and foreign keys, and checks that each took. */
+static up_status_t set_pragmas(up_store_t *store, up_error_t *err)
+{
+  sqlite3_stmt *stmt = up_store_stmt(store, UP_STMT_JOURNAL_WAL);
+  up_status_t st = UP_OK;
+  int rc, value = -1;
+
+  /* journal_mode answers with the mode now in effect. An in-memory database (tests) stays
+   * "memory"; anything else must become "wal". */
+  rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) {
+    st = up_store_fail(store, rc, "setting journal_mode=WAL", err);
+  } else {
+    const char *mode = (const char *)sqlite3_column_text(stmt, 0);
+    const char *file = sqlite3_db_filename(store->db, "main");
+    bool in_memory = !file || !*file;
+    if (!mode)
+      st = up_error_set(err, UP_NOMEM, NULL, "setting journal_mode=WAL: out of memory");
+    else if (!up_str_ieq(mode, "wal") && !(in_memory && up_str_ieq(mode, "memory")))
+      st = up_error_set(err, UP_DB, NULL, "journal_mode is %s, not wal", mode);
+  }
+  up_store_stmt_done(stmt);
+  if (st != UP_OK)
+    return st;
+
+  /* Set synchronous after WAL: some builds default WAL databases to FULL. NORMAL is 1. */
+  st = run_stmt(store, UP_STMT_SYNC_NORMAL, "setting synchronous=NORMAL", err);
+  if (st == UP_OK)
+    st = read_int(store, UP_STMT_SYNC_GET, &value, "reading synchronous", err);
+  if (st == UP_OK && value != 1)
+    st = up_error_set(err, UP_DB, NULL, "synchronous is %d, not NORMAL (1)", value);
+  if (st != UP_OK)
+    return st;
+
+  st = run_stmt(store, UP_STMT_FOREIGN_KEYS_ON, "setting foreign_keys=ON", err);
+  if (st == UP_OK)
+    st = read_int(store, UP_STMT_FOREIGN_KEYS_GET, &value, "reading foreign_keys", err);
+  if (st == UP_OK && value != 1)
+    st = up_error_set(err, UP_DB, NULL, "foreign keys are not supported by this SQLite");
+  return st;
+}
+
+/* Applies migration file f (number n) in its own transaction. */
+static up_status_t apply_migration(up_store_t *store, const up_embedded_file_t *f, int n,
+                                   up_error_t *err)
+{
+  char *msg = NULL;
+  char set_version[48];
+  up_status_t st;
+  bool in_tx = false;
+  int rc;
+
+  st = up_store_begin(store, err);
+  if (st != UP_OK)
+    goto out;
+  in_tx = true;
+
+  /* The file may hold many statements: sqlite3_exec runs them in order. */
+  rc = sqlite3_exec(store->db, f->data, NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
+    st = up_error_set(err, (rc & 0xff) == SQLITE_NOMEM ? UP_NOMEM : UP_DB, NULL,
+                      "schema migration %s failed: %s", f->name, msg ? msg : sqlite3_errstr(rc));
+    goto out;
+  }
+
+  /* PRAGMA takes no bound parameters: the only SQL assembled at run time, from the validated
+   * migration number (an int 1..9999), never from outside input. */
+  snprintf(set_version, sizeof(set_version), "PRAGMA user_version = %d", n);
+  rc = sqlite3_exec(store->db, set_version, NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    st = up_store_fail(store, rc, "setting user_version", err);
+    goto out;
+  }
+
+  st = up_store_commit(store, err);
+  if (st == UP_OK) {
+    in_tx = false;
+    up_log(UP_LOG_INFO, "store: applied schema migration %s", f->name);
+  }
+
+out:
+  if (in_tx)
+    up_store_rollback(store);
+  sqlite3_free(msg);
+  return st;
+}
+
+up_status_t up_store_open_files(const char *path, const up_embedded_file_t *files, up_store_t **out,
+                                up_error_t *err)
+{
+  up_store_t *store = NULL;
+  up_status_t st = UP_OK;
+  int latest, version = 0, rc;
+
+  *out = NULL;
+  latest = up_store_migrations_check(files, err);
+  if (latest < 0) {
+    st = UP_INTERNAL;
+    goto out;
+  }
+
+  store = calloc(1, sizeof(*store));
+  if (!store) {
+    st = up_error_set(err, UP_NOMEM, NULL, "out of memory opening the database");
+    goto out;
+  }
+  if (pthread_mutex_init(&store->lock, NULL) != 0) {
+    st = up_error_set(err, UP_INTERNAL, NULL, "cannot create the store mutex");
+    goto out;
+  }
+  store->lock_ready = true;
+
+  /* One connection, serialized by store->lock rather than by SQLite. */
+  rc = sqlite3_open_v2(path, &store->db,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    if (store->db)
+      st = up_error_set(err, UP_DB, NULL, "cannot open database %s: %s", path,
+                        sqlite3_errmsg(store->db));
+    else
+      st = up_error_set(err, UP_NOMEM, NULL, "out of memory opening the database");
+    goto out;
+  }
+  sqlite3_extended_result_codes(store->db, 1);
+  sqlite3_busy_timeout(store->db, BUSY_TIMEOUT_MS);
+
+  st = prepare_range(store, 0, UP_STMT_CORE_END, err);
+  if (st != UP_OK)
+    goto out;
+
+  /* Check the version before anything that writes (even the WAL switch writes the header). */
+  st = read_int(store, UP_STMT_USER_VERSION, &version, "reading the schema version", err);
+  if (st != UP_OK)
+    goto out;
+  if (version > latest) {
+    st = up_error_set(err, UP_INVALID, NULL,
+                      "database schema version %d is newer than this uprintd supports (%d); "
+                      "refusing to modify it",
+                      version, latest);
+    goto out;
+  }
+  if (version < 0) {
+    st = up_error_set(err, UP_INVALID, NULL,
+                      "database schema version %d is not valid; refusing to modify it", version);
+    goto out;
+  }
+
+  st = set_pragmas(store, err);
+  if (st != UP_OK)
+    goto out;
+
+  /* Apply the pending migrations in order, one transaction each. */
+  for (int n = version + 1; n <= latest; n++) {
+    st = apply_migration(store, find_migration(files, n), n, err);
+    if (st != UP_OK)
+      goto out;
+  }
+
+  /* The rest of the registry needs the schema. */
+  st = prepare_range(store, UP_STMT_CORE_END, UP_STMT_COUNT, err);
+  if (st != UP_OK)
+    goto out;
+
+  *out = store;
+  store = NULL;
+
+out:
+  up_store_free(store);
+  return st;
+}
+
+up_status_t up_store_open(const char *path, up_store_t **out, up_error_t *err)
+{
+  return up_store_open_files(path, up_embedded_files, out, err);
+}
+
+void up_store_free(up_store_t *store)
+{
+  if (!store)
+    return;
+  for (int id = 0; id < UP_STMT_COUNT; id++)
+    sqlite3_finalize(store->stmts[id]);
+  if (store->db && sqlite3_close(store->db) != SQLITE_OK)
+    up_log(UP_LOG_ERROR, "store: closing the database failed: %s", sqlite3_errmsg(store->db));
+  if (store->lock_ready)
+    pthread_mutex_destroy(&store->lock);
+  free(store);
+}
+
+int up_store_schema_version(up_store_t *store)
+{
+  int version = -1;
+
+  if (!store)
+    return -1;
+  up_store_lock(store);
+  if (read_int(store, UP_STMT_USER_VERSION, &version, "reading the schema version", NULL) != UP_OK)
+    version = -1;
+  up_store_unlock(store);
+  return version;
+}

@@ -1,0 +1,178 @@
+/* check-util.c - time formatting and parsing, ids, percent-decoding, query options, config.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "uprintd/config.h"
+#include "uprintd/query.h"
+#include "uprintd/util.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(test_time_format)
+{
+  char buf[UP_TIME_STRLEN], sec[20];
+  up_time_t t = 1592260023LL * UP_TIME_TICKS_PER_SECOND + 318490;
+  up_time_format(t, buf);
+  ck_assert_str_eq(buf, "2020-06-15T22:27:03.0318490Z");
+  up_time_format_seconds(t, sec);
+  ck_assert_str_eq(sec, "2020-06-15T22:27:03");
+  up_time_format(0, buf);
+  ck_assert_str_eq(buf, "1970-01-01T00:00:00.0000000Z");
+}
+END_TEST
+
+static const struct {
+  const char *text;
+  bool ok;
+  up_time_t ticks;
+} times[] = {
+    {"2020-06-15T22:27:03.0318490Z", true, 1592260023LL * 10000000 + 318490},
+    {"2020-06-15T22:27:03Z", true, 1592260023LL * 10000000},
+    {"2020-06-15T22:27:03.5Z", true, 1592260023LL * 10000000 + 5000000},
+    {"2020-06-15T22:27:03.123456789Z", true, 1592260023LL * 10000000 + 1234567},
+    {"2020-06-16T00:27:03+02:00", true, 1592260023LL * 10000000},
+    {"2020-06-15T20:27:03-02:00", true, 1592260023LL * 10000000},
+    {"2020-06-15T22:27:03", false, 0},
+    {"2020-13-15T22:27:03Z", false, 0},
+    {"2020-06-15 22:27:03Z", false, 0},
+    {"2020-06-15T22:27:03.Z", false, 0},
+    {"2020-06-15T22:27:03Zjunk", false, 0},
+    {"", false, 0},
+};
+
+START_TEST(test_time_parse)
+{
+  up_time_t t = 0;
+  bool ok = up_time_parse(times[_i].text, &t);
+  ck_assert_msg(ok == times[_i].ok, "%s", times[_i].text);
+  if (ok)
+    ck_assert_int_eq(t, times[_i].ticks);
+}
+END_TEST
+
+START_TEST(test_uuid)
+{
+  char a[UP_ID_SIZE], b[UP_ID_SIZE], c[UP_ID_SIZE];
+  up_uuid_new(a);
+  up_uuid_new(b);
+  ck_assert(up_uuid_is_valid(a));
+  ck_assert_str_ne(a, b);
+  ck_assert(up_uuid_from_name("4d7f1c3e-8a2b-4f6d-9c1e-2b3a4c5d6e7f", "user@contoso.com", a));
+  ck_assert(up_uuid_from_name("4d7f1c3e-8a2b-4f6d-9c1e-2b3a4c5d6e7f", "user@contoso.com", b));
+  ck_assert(up_uuid_from_name("4d7f1c3e-8a2b-4f6d-9c1e-2b3a4c5d6e70", "user@contoso.com", c));
+  ck_assert_str_eq(a, b);
+  ck_assert_str_ne(a, c);
+  ck_assert_int_eq(a[14], '5'); /* version 5 */
+  ck_assert(!up_uuid_from_name("not-a-guid", "x", c));
+  ck_assert(!up_uuid_is_valid("4d7f1c3e-8a2b-4f6d-9c1e-2b3a4c5d6e7"));
+  ck_assert(!up_uuid_is_valid("4d7f1c3e_8a2b-4f6d-9c1e-2b3a4c5d6e7f"));
+  ck_assert(!up_uuid_is_valid("4d7f1c3e-8a2b-4f6d-9c1e-2b3a4c5d6e7g"));
+}
+END_TEST
+
+START_TEST(test_percent_decode)
+{
+  char *s = up_percent_decode("a%2Fb%20c+d", 11, false);
+  ck_assert_str_eq(s, "a/b c+d");
+  free(s);
+  s = up_percent_decode("a+b%2b", 6, true);
+  ck_assert_str_eq(s, "a b+");
+  free(s);
+  ck_assert_ptr_null(up_percent_decode("%zz", 3, false));
+  ck_assert_ptr_null(up_percent_decode("%2", 2, false));
+  ck_assert_ptr_null(up_percent_decode("%", 1, false));
+  ck_assert_ptr_null(up_percent_decode("a%00b", 5, false));
+}
+END_TEST
+
+START_TEST(test_utf8_length)
+{
+  ck_assert_uint_eq(up_utf8_length("abc"), 3);
+  ck_assert_uint_eq(up_utf8_length("\xc3\xa9t\xc3\xa9"), 3);
+  ck_assert_uint_eq(up_utf8_length("\xf0\x9f\x96\xa8"), 1);
+  ck_assert_uint_eq(up_utf8_length(""), 0);
+}
+END_TEST
+
+START_TEST(test_query)
+{
+  up_query_t q;
+  up_error_t err;
+  ck_assert_int_eq(up_query_parse("$select=id,displayName,%20capabilities&foo=bar&$top=5&count=true", &q, &err),
+                   UP_OK);
+  ck_assert(q.has_select);
+  ck_assert_uint_eq(q.n_select, 3);
+  ck_assert_str_eq(q.select[2], "capabilities");
+  ck_assert(up_query_selects(&q, "displayName"));
+  ck_assert(!up_query_selects(&q, "model"));
+  ck_assert_int_eq(q.top, 5);
+  ck_assert_int_eq(q.count, 1);
+  up_query_fini(&q);
+  ck_assert_int_eq(up_query_parse("select=id&$filter=createdBy%2FuserPrincipalName%20eq%20'a'", &q, &err), UP_OK);
+  ck_assert_str_eq(q.filter, "createdBy/userPrincipalName eq 'a'");
+  up_query_fini(&q);
+  ck_assert_int_eq(up_query_parse(NULL, &q, &err), UP_OK);
+  ck_assert(!q.has_select);
+  ck_assert_int_eq(q.top, -1);
+  up_query_fini(&q);
+  static const char *const bad[] = {"$select=a&$select=b", "$select=a,,b", "$top=-1", "$top=x", "$count=maybe",
+                                    "$bogus=1", "$select=%zz", "$format=xml"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    ck_assert_msg(up_query_parse(bad[i], &q, &err) == UP_INVALID, "%s", bad[i]);
+    up_query_fini(&q);
+  }
+}
+END_TEST
+
+START_TEST(test_config)
+{
+  up_config_t c;
+  char msg[256];
+  char *ok[] = {"--listen", "[::1]:0", "--data=/tmp/x", "--threads", "4", "--demo", "--log-level", "debug",
+                "--base-url", "https://print.example.test/", "--max-json-kb", "4", "--max-url-kb", "1"};
+  up_config_defaults(&c);
+  ck_assert_str_eq(c.listen_host, "127.0.0.1");
+  ck_assert_uint_eq(c.listen_port, 8080);
+  ck_assert_str_eq(c.data_dir, "./data");
+  ck_assert(up_config_parse_serve(&c, 14, ok, msg, sizeof(msg)));
+  ck_assert_str_eq(c.listen_host, "::1");
+  ck_assert_uint_eq(c.listen_port, 0);
+  ck_assert_str_eq(c.data_dir, "/tmp/x");
+  ck_assert_uint_eq(c.threads, 4);
+  ck_assert(c.demo);
+  ck_assert_str_eq(c.base_url, "https://print.example.test");
+  ck_assert_uint_eq(c.max_json_kb, 4);
+  ck_assert_uint_eq(c.max_url_kb, 1);
+  static char *bad[][2] = {{"--threads", "0"},    {"--threads", "x"},      {"--listen", "nohost"},
+                           {"--listen", "h:99999"}, {"--log-level", "loud"}, {"--base-url", "ftp://x"},
+                           {"--bogus", "1"},      {"--max-json-kb", "-1"}, {"positional", "x"}};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    up_config_defaults(&c);
+    ck_assert_msg(!up_config_parse_serve(&c, 2, bad[i], msg, sizeof(msg)), "%s %s", bad[i][0], bad[i][1]);
+    ck_assert(msg[0]);
+  }
+  char *missing[] = {"--data"};
+  ck_assert(!up_config_parse_serve(&c, 1, missing, msg, sizeof(msg)));
+  char *flagval[] = {"--demo=yes"};
+  ck_assert(!up_config_parse_serve(&c, 1, flagval, msg, sizeof(msg)));
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("util");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, test_time_format);
+  tcase_add_loop_test(tc, test_time_parse, 0, sizeof(times) / sizeof(times[0]));
+  tcase_add_test(tc, test_uuid);
+  tcase_add_test(tc, test_percent_decode);
+  tcase_add_test(tc, test_utf8_length);
+  tcase_add_test(tc, test_query);
+  tcase_add_test(tc, test_config);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
