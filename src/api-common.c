@@ -16,8 +16,8 @@ up_status_t up_api_nomem(up_error_t *err)
   return up_error_set(err, UP_NOMEM, NULL, "Out of memory.");
 }
 
-up_status_t up_api_entity(up_app_t *app, const up_request_t *req, up_response_t *resp, int status, const char *set,
-                          json_t *obj)
+up_status_t up_api_entity(up_app_t *app, const up_request_t *req, up_response_t *resp, int status,
+                          const char *set, json_t *obj)
 {
   char context[512];
   if (!obj)
@@ -40,15 +40,16 @@ bool up_api_array_add(json_t *arr, json_t *item, const up_query_t *q)
   return json_array_append_new(arr, item) == 0;
 }
 
-up_status_t up_api_collection(up_app_t *app, const up_request_t *req, up_response_t *resp, const char *set,
-                              json_t *items)
+up_status_t up_api_collection(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                              const char *set, json_t *items)
 {
   char context[512];
   size_t n = (size_t)snprintf(context, sizeof(context), "%s", set);
   if (req->query && req->query->has_select && n < sizeof(context)) {
     n += (size_t)snprintf(context + n, sizeof(context) - n, "(");
     for (size_t i = 0; i < req->query->n_select && n < sizeof(context); i++)
-      n += (size_t)snprintf(context + n, sizeof(context) - n, "%s%s", i ? "," : "", req->query->select[i]);
+      n += (size_t)snprintf(context + n, sizeof(context) - n, "%s%s", i ? "," : "",
+                            req->query->select[i]);
     if (n < sizeof(context))
       snprintf(context + n, sizeof(context) - n, ")");
   }

@@ -11,7 +11,8 @@ static struct json_t *render_operation(up_app_t *app, const up_operation_t *op)
 {
   up_printer_t p;
   memset(&p, 0, sizeof(p));
-  bool have = op->printer_id[0] && up_store_printer_get(app->store, op->tenant_id, op->printer_id, &p, NULL) == UP_OK;
+  bool have = op->printer_id[0] &&
+              up_store_printer_get(app->store, op->tenant_id, op->printer_id, &p, NULL) == UP_OK;
   struct json_t *o = up_operation_render(op, have ? &p : NULL);
   up_printer_fini(&p);
   return o;
@@ -52,9 +53,10 @@ UP_HANDLER(up_api_operation_get)
   memset(&op, 0, sizeof(op));
   if (req->query->has_select)
     return up_error_set(err, UP_INVALID, "BadRequest", "$select is not supported on operations.");
-  if ((st = up_api_not_found(up_store_operation_get(app->store, up_api_tenant(req), id, &op, err), err, "operation",
-                             id)) == UP_OK)
-    st = up_reply_json(app, req, resp, 200, "print/operations/$entity", render_operation(app, &op)) == UP_OK
+  if ((st = up_api_not_found(up_store_operation_get(app->store, up_api_tenant(req), id, &op, err),
+                             err, "operation", id)) == UP_OK)
+    st = up_reply_json(app, req, resp, 200, "print/operations/$entity",
+                       render_operation(app, &op)) == UP_OK
              ? UP_OK
              : up_api_nomem(err);
   up_operation_fini(&op);
@@ -67,8 +69,8 @@ UP_HANDLER(up_api_operation_printer_get)
   up_operation_t op;
   up_status_t st;
   memset(&op, 0, sizeof(op));
-  if ((st = up_api_not_found(up_store_operation_get(app->store, up_api_tenant(req), id, &op, err), err, "operation",
-                             id)) == UP_OK) {
+  if ((st = up_api_not_found(up_store_operation_get(app->store, up_api_tenant(req), id, &op, err),
+                             err, "operation", id)) == UP_OK) {
     if (!op.printer_id[0])
       st = up_error_set(err, UP_NOT_FOUND, NULL, "The operation '%.64s' has no printer.", id);
     else

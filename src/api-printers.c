@@ -17,8 +17,9 @@ static char *make_certificate(const up_printer_t *p)
   static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   char text[256], stamp[UP_TIME_STRLEN];
   up_time_format(p->registered_at, stamp);
-  int n = snprintf(text, sizeof(text), "uprintd device certificate; printer=%s; tenant=%s; issued=%s", p->id,
-                   p->tenant_id, stamp);
+  int n =
+      snprintf(text, sizeof(text), "uprintd device certificate; printer=%s; tenant=%s; issued=%s",
+               p->id, p->tenant_id, stamp);
   size_t len = (size_t)n, o = 0;
   char *out = malloc(4 * ((len + 2) / 3) + 1);
   if (!out)
@@ -62,8 +63,8 @@ UP_HANDLER(up_api_printers_create)
   op.description = strdup("The operation has completed successfully.");
   up_strlcpy(op.printer_id, p.id, sizeof(op.printer_id));
   op.certificate = make_certificate(&p);
-  if ((req->principal->app_id && !p.registered_by_app) || (!req->principal->is_app && !p.registered_by_user) ||
-      !op.description || !op.certificate) {
+  if ((req->principal->app_id && !p.registered_by_app) ||
+      (!req->principal->is_app && !p.registered_by_user) || !op.description || !op.certificate) {
     st = up_api_nomem(err);
     goto out;
   }
@@ -86,7 +87,8 @@ UP_HANDLER(up_api_printers_list)
   unsigned flags;
   up_status_t st;
   struct json_t *items = NULL;
-  if ((st = up_model_check_select(app, "printer", req->query, req->version, &flags, err)) != UP_OK ||
+  if ((st = up_model_check_select(app, "printer", req->query, req->version, &flags, err)) !=
+          UP_OK ||
       (st = up_store_printer_list(app->store, up_api_tenant(req), &list, err)) != UP_OK)
     goto out;
   if (!(items = up_api_array())) {
@@ -108,8 +110,8 @@ out:
 }
 
 /* The flags of a single GET: defaults always; capabilities only when selected. */
-static up_status_t single_flags(up_app_t *app, const up_request_t *req, const char *type, unsigned *flags,
-                                up_error_t *err)
+static up_status_t single_flags(up_app_t *app, const up_request_t *req, const char *type,
+                                unsigned *flags, up_error_t *err)
 {
   up_status_t st = up_model_check_select(app, type, req->query, req->version, flags, err);
   if (st == UP_OK && !req->query->has_select)
@@ -118,25 +120,26 @@ static up_status_t single_flags(up_app_t *app, const up_request_t *req, const ch
 }
 
 /* Answers the printer id as a printer entity. */
-static up_status_t reply_printer(up_app_t *app, const up_request_t *req, up_response_t *resp, const char *id,
-                                 int status, up_error_t *err)
+static up_status_t reply_printer(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                                 const char *id, int status, up_error_t *err)
 {
   up_printer_t p;
   unsigned flags;
   up_status_t st;
   memset(&p, 0, sizeof(p));
   if ((st = single_flags(app, req, "printer", &flags, err)) == UP_OK &&
-      (st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &p, err), err, "printer", id)) ==
-          UP_OK)
-    st = up_api_entity(app, req, resp, status, "print/printers", up_printer_render(&p, flags)) == UP_OK
+      (st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &p, err), err,
+                             "printer", id)) == UP_OK)
+    st = up_api_entity(app, req, resp, status, "print/printers", up_printer_render(&p, flags)) ==
+                 UP_OK
              ? UP_OK
              : up_api_nomem(err);
   up_printer_fini(&p);
   return st;
 }
 
-up_status_t up_api_reply_printer(up_app_t *app, const up_request_t *req, up_response_t *resp, const char *id,
-                                 up_error_t *err)
+up_status_t up_api_reply_printer(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                                 const char *id, up_error_t *err)
 {
   return reply_printer(app, req, resp, id, 200, err);
 }
@@ -152,20 +155,23 @@ UP_HANDLER(up_api_printer_patch)
   up_printer_t p;
   up_status_t st;
   memset(&p, 0, sizeof(p));
-  if ((st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &p, err), err, "printer",
-                             id)) != UP_OK)
+  if ((st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &p, err), err,
+                             "printer", id)) != UP_OK)
     goto out;
   /* With application permissions only the registering app may update, and only a printer
    * without a physical device (reference 3.10). */
-  if (req->principal->is_app &&
-      (p.has_physical_device || !p.registered_by_app || !up_str_ieq(p.registered_by_app, req->principal->app_id))) {
-    st = up_error_set(err, UP_FORBIDDEN, NULL,
-                      "Only the application that registered a printer without a physical device may update it "
-                      "with application permissions.");
+  if (req->principal->is_app && (p.has_physical_device || !p.registered_by_app ||
+                                 !up_str_ieq(p.registered_by_app, req->principal->app_id))) {
+    st = up_error_set(
+        err, UP_FORBIDDEN, NULL,
+        "Only the application that registered a printer without a physical device may update it "
+        "with application permissions.");
     goto out;
   }
-  if ((st = up_printer_apply_patch(app, req->body, req->version, req->principal->is_app, &p, err)) != UP_OK ||
-      (st = up_api_not_found(up_store_printer_update(app->store, &p, err), err, "printer", id)) != UP_OK)
+  if ((st = up_printer_apply_patch(app, req->body, req->version, req->principal->is_app, &p,
+                                   err)) != UP_OK ||
+      (st = up_api_not_found(up_store_printer_update(app->store, &p, err), err, "printer", id)) !=
+          UP_OK)
     goto out;
   st = reply_printer(app, req, resp, id, 200, err);
 out:
@@ -187,14 +193,15 @@ UP_HANDLER(up_api_printer_restore_defaults)
   up_printer_t p;
   up_status_t st;
   memset(&p, 0, sizeof(p));
-  if ((st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &p, err), err, "printer",
-                             id)) != UP_OK)
+  if ((st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &p, err), err,
+                             "printer", id)) != UP_OK)
     goto out;
   if (!up_str_set(&p.defaults_json, p.factory_defaults_json)) {
     st = up_api_nomem(err);
     goto out;
   }
-  if ((st = up_api_not_found(up_store_printer_update(app->store, &p, err), err, "printer", id)) == UP_OK)
+  if ((st = up_api_not_found(up_store_printer_update(app->store, &p, err), err, "printer", id)) ==
+      UP_OK)
     st = up_reply_empty(resp, 204);
 out:
   up_printer_fini(&p);
@@ -211,9 +218,10 @@ UP_HANDLER(up_api_printer_shares_list)
   struct json_t *items = NULL;
   up_status_t st;
   memset(&p, 0, sizeof(p));
-  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) != UP_OK ||
-      (st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &p, err), err, "printer",
-                             id)) != UP_OK ||
+  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) !=
+          UP_OK ||
+      (st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &p, err), err,
+                             "printer", id)) != UP_OK ||
       (st = up_store_share_list(app->store, up_api_tenant(req), id, &list, err)) != UP_OK)
     goto out;
   if (!(items = up_api_array())) {
@@ -239,7 +247,8 @@ out:
 /* Answers the share of printer printer_id whose id is share_id (or its only share when
  * share_id is NULL). */
 static up_status_t reply_printer_share(up_app_t *app, const up_request_t *req, up_response_t *resp,
-                                       const char *printer_id, const char *share_id, up_error_t *err)
+                                       const char *printer_id, const char *share_id,
+                                       up_error_t *err)
 {
   up_printer_t p;
   up_share_t s;
@@ -249,20 +258,24 @@ static up_status_t reply_printer_share(up_app_t *app, const up_request_t *req, u
   memset(&p, 0, sizeof(p));
   memset(&s, 0, sizeof(s));
   if ((st = single_flags(app, req, "printerShare", &flags, err)) != UP_OK ||
-      (st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), printer_id, &p, err), err,
-                             "printer", printer_id)) != UP_OK)
+      (st = up_api_not_found(
+           up_store_printer_get(app->store, up_api_tenant(req), printer_id, &p, err), err,
+           "printer", printer_id)) != UP_OK)
     goto out;
   if (!share_id)
     share_id = p.share_id;
   if (!p.is_shared || !up_str_ieq(p.share_id, share_id)) {
-    st = up_error_set(err, UP_NOT_FOUND, NULL, "The printer '%.64s' has no share '%.64s'.", printer_id, share_id);
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "The printer '%.64s' has no share '%.64s'.",
+                      printer_id, share_id);
     goto out;
   }
-  if ((st = up_api_not_found(up_store_share_get(app->store, up_api_tenant(req), share_id, &s, err), err, "share",
-                             share_id)) != UP_OK)
+  if ((st = up_api_not_found(up_store_share_get(app->store, up_api_tenant(req), share_id, &s, err),
+                             err, "share", share_id)) != UP_OK)
     goto out;
   snprintf(set, sizeof(set), "print/printers('%s')/shares", p.id);
-  st = up_api_entity(app, req, resp, 200, set, up_share_render(&s, flags)) == UP_OK ? UP_OK : up_api_nomem(err);
+  st = up_api_entity(app, req, resp, 200, set, up_share_render(&s, flags)) == UP_OK
+           ? UP_OK
+           : up_api_nomem(err);
 out:
   up_share_fini(&s);
   up_printer_fini(&p);

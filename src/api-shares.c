@@ -13,31 +13,34 @@
 static up_status_t share_write_error(up_status_t st, const up_share_t *s, up_error_t *err)
 {
   if (st == UP_NOT_FOUND) {
-    up_error_set(err, UP_INVALID, NULL, "printer@odata.bind: the printer '%s' was not found.", s->printer_id);
+    up_error_set(err, UP_INVALID, NULL, "printer@odata.bind: the printer '%s' was not found.",
+                 s->printer_id);
     up_error_set_target(err, "printer@odata.bind");
     return UP_INVALID;
   }
   if (st == UP_CONFLICT)
-    return up_error_set(err, UP_CONFLICT, NULL,
-                        "The printer '%s' is already shared; only one share per printer is supported.",
-                        s->printer_id);
+    return up_error_set(
+        err, UP_CONFLICT, NULL,
+        "The printer '%s' is already shared; only one share per printer is supported.",
+        s->printer_id);
   return st;
 }
 
 /* Answers share id as an entity with status. */
-static up_status_t reply_share(up_app_t *app, const up_request_t *req, up_response_t *resp, const char *id,
-                               int status, up_error_t *err)
+static up_status_t reply_share(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                               const char *id, int status, up_error_t *err)
 {
   up_share_t s;
   unsigned flags;
   up_status_t st;
   memset(&s, 0, sizeof(s));
-  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) != UP_OK)
+  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) !=
+      UP_OK)
     return st;
   if (!req->query->has_select)
     flags |= UP_RENDER_DEFAULTS;
-  if ((st = up_api_not_found(up_store_share_get(app->store, up_api_tenant(req), id, &s, err), err, "share", id)) ==
-      UP_OK)
+  if ((st = up_api_not_found(up_store_share_get(app->store, up_api_tenant(req), id, &s, err), err,
+                             "share", id)) == UP_OK)
     st = up_api_entity(app, req, resp, status, "print/shares", up_share_render(&s, flags)) == UP_OK
              ? UP_OK
              : up_api_nomem(err);
@@ -73,7 +76,8 @@ UP_HANDLER(up_api_shares_list)
   unsigned flags;
   struct json_t *items = NULL;
   up_status_t st;
-  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) != UP_OK ||
+  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) !=
+          UP_OK ||
       (st = up_store_share_list(app->store, up_api_tenant(req), NULL, &list, err)) != UP_OK)
     goto out;
   if (!(items = up_api_array())) {
@@ -105,8 +109,8 @@ UP_HANDLER(up_api_share_patch)
   up_share_t s;
   up_status_t st;
   memset(&s, 0, sizeof(s));
-  if ((st = up_api_not_found(up_store_share_get(app->store, up_api_tenant(req), id, &s, err), err, "share", id)) !=
-          UP_OK ||
+  if ((st = up_api_not_found(up_store_share_get(app->store, up_api_tenant(req), id, &s, err), err,
+                             "share", id)) != UP_OK ||
       (st = up_share_apply_patch(app, req->body, req->version, &s, err)) != UP_OK ||
       (st = share_write_error(up_store_share_update(app->store, &s, err), &s, err)) != UP_OK)
     goto out;
@@ -130,8 +134,8 @@ UP_HANDLER(up_api_share_printer_get)
   up_share_t s;
   up_status_t st;
   memset(&s, 0, sizeof(s));
-  if ((st = up_api_not_found(up_store_share_get(app->store, up_api_tenant(req), id, &s, err), err, "share", id)) ==
-      UP_OK)
+  if ((st = up_api_not_found(up_store_share_get(app->store, up_api_tenant(req), id, &s, err), err,
+                             "share", id)) == UP_OK)
     st = up_api_reply_printer(app, req, resp, s.printer_id, err);
   up_share_fini(&s);
   return st;

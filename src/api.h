@@ -41,8 +41,8 @@ const char *up_api_tenant(const up_request_t *req);
 
 /** Answers status with obj (taken) as an entity of set ("print/printers"): applies $select and
  *  writes the matching @odata.context. */
-up_status_t up_api_entity(up_app_t *app, const up_request_t *req, up_response_t *resp, int status, const char *set,
-                          struct json_t *obj);
+up_status_t up_api_entity(up_app_t *app, const up_request_t *req, up_response_t *resp, int status,
+                          const char *set, struct json_t *obj);
 
 /** A growing JSON array for collection answers. */
 struct json_t *up_api_array(void);
@@ -50,8 +50,8 @@ struct json_t *up_api_array(void);
 bool up_api_array_add(struct json_t *arr, struct json_t *item, const up_query_t *q);
 
 /** Answers a collection (items taken) with context set, "(select list)" appended to it. */
-up_status_t up_api_collection(up_app_t *app, const up_request_t *req, up_response_t *resp, const char *set,
-                              struct json_t *items);
+up_status_t up_api_collection(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                              const char *set, struct json_t *items);
 
 /** Turns a store UP_NOT_FOUND into a Graph 404 naming what was missing; passes other statuses. */
 up_status_t up_api_not_found(up_status_t st, up_error_t *err, const char *what, const char *id);
@@ -60,7 +60,7 @@ up_status_t up_api_not_found(up_status_t st, up_error_t *err, const char *what, 
 up_status_t up_api_nomem(up_error_t *err);
 
 /** Answers printer id as a printer entity (200), honouring $select (api-printers.c). */
-up_status_t up_api_reply_printer(up_app_t *app, const up_request_t *req, up_response_t *resp, const char *id,
-                                 up_error_t *err);
+up_status_t up_api_reply_printer(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                                 const char *id, up_error_t *err);
 
 #endif

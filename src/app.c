@@ -21,11 +21,13 @@ up_status_t up_app_open(const up_config_t *config, up_app_t **out, up_error_t *e
   app->config = *config;
   up_strlcpy(app->base_url, config->base_url, sizeof(app->base_url));
   if (!up_mkdir_p(config->data_dir, 0700)) {
-    st = up_error_set(err, UP_INTERNAL, NULL, "cannot create data folder '%s': %s", config->data_dir, strerror(errno));
+    st = up_error_set(err, UP_INTERNAL, NULL, "cannot create data folder '%s': %s",
+                      config->data_dir, strerror(errno));
     goto fail;
   }
   snprintf(path, sizeof(path), "%s/uprintd.db", config->data_dir);
-  if ((st = up_store_open(path, &app->store, err)) != UP_OK || (st = up_keyring_open(config->data_dir, &app->keys, err)) != UP_OK ||
+  if ((st = up_store_open(path, &app->store, err)) != UP_OK ||
+      (st = up_keyring_open(config->data_dir, &app->keys, err)) != UP_OK ||
       (st = up_schema_load(&app->schema, err)) != UP_OK)
     goto fail;
   if (config->demo && (st = up_app_seed_demo(app, err)) != UP_OK)
@@ -73,8 +75,9 @@ up_status_t up_app_seed_demo(up_app_t *app, up_error_t *err)
     p.capabilities_json = up_printer_default_capabilities();
     p.defaults_json = up_printer_default_defaults();
     p.factory_defaults_json = up_printer_default_defaults();
-    p.location_json = strdup("{\"building\":\"1\",\"floor\":\"2\",\"roomName\":\"210\",\"city\":\"Redmond\","
-                             "\"countryOrRegion\":\"US\"}");
+    p.location_json =
+        strdup("{\"building\":\"1\",\"floor\":\"2\",\"roomName\":\"210\",\"city\":\"Redmond\","
+               "\"countryOrRegion\":\"US\"}");
     up_uuid_from_name(UP_DEFAULT_TENANT, "uprintd-demo-operation", op.id);
     up_strlcpy(op.tenant_id, UP_DEFAULT_TENANT, sizeof(op.tenant_id));
     op.created_at = p.registered_at;

@@ -12,13 +12,13 @@
 typedef enum { OPT_LISTEN, OPT_STRING, OPT_UINT, OPT_FLAG, OPT_LEVEL, OPT_URL } opt_kind_t;
 
 typedef struct opt {
-  const char *name;    /* without "--" */
+  const char *name; /* without "--" */
   opt_kind_t kind;
-  size_t offset;       /* field in up_config_t */
-  size_t size;         /* string fields: buffer size */
+  size_t offset;          /* field in up_config_t */
+  size_t size;            /* string fields: buffer size */
   unsigned long min, max; /* OPT_UINT bounds */
-  const char *arg;     /* help: argument name */
-  const char *help;    /* help: meaning and default */
+  const char *arg;        /* help: argument name */
+  const char *help;       /* help: meaning and default */
 } opt_t;
 
 #define FIELD(f) offsetof(up_config_t, f), sizeof(((up_config_t *)0)->f)
@@ -31,11 +31,14 @@ static const opt_t options[] = {
     {"base-url", OPT_URL, FIELD(base_url), 0, 0, "URL",
      "absolute URL used in links such as @odata.context (default http://HOST:PORT)"},
     {"threads", OPT_UINT, FIELD(threads), 1, 64, "N", "HTTP worker threads (default 2)"},
-    {"log-level", OPT_LEVEL, FIELD(log_level), 0, 0, "L", "debug, info, warn or error (default info)"},
-    {"demo", OPT_FLAG, FIELD(demo), 0, 0, "", "create a demo printer and share, print ready tokens"},
+    {"log-level", OPT_LEVEL, FIELD(log_level), 0, 0, "L",
+     "debug, info, warn or error (default info)"},
+    {"demo", OPT_FLAG, FIELD(demo), 0, 0, "",
+     "create a demo printer and share, print ready tokens"},
     {"max-json-kb", OPT_UINT, FIELD(max_json_kb), 1, 65536, "N",
      "largest JSON request body in KiB (default 1024)"},
-    {"max-url-kb", OPT_UINT, FIELD(max_url_kb), 1, 64, "N", "longest request URL in KiB (default 8)"},
+    {"max-url-kb", OPT_UINT, FIELD(max_url_kb), 1, 64, "N",
+     "longest request URL in KiB (default 8)"},
 };
 
 void up_config_defaults(up_config_t *cfg)
@@ -91,7 +94,8 @@ static bool apply(up_config_t *cfg, const opt_t *o, const char *v, char *err, si
     while (len && v[len - 1] == '/')
       len--;
     if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) || len >= o->size) {
-      snprintf(err, errlen, "--%s: expected an absolute http:// or https:// URL, got '%s'", o->name, v);
+      snprintf(err, errlen, "--%s: expected an absolute http:// or https:// URL, got '%s'", o->name,
+               v);
       return false;
     }
     memcpy(field, v, len);
@@ -110,8 +114,8 @@ static bool apply(up_config_t *cfg, const opt_t *o, const char *v, char *err, si
     errno = 0;
     unsigned long n = strtoul(v, &end, 10);
     if (!*v || *end || errno || v[0] == '-' || n < o->min || n > o->max) {
-      snprintf(err, errlen, "--%s: expected a whole number from %lu to %lu, got '%s'", o->name, o->min,
-               o->max, v);
+      snprintf(err, errlen, "--%s: expected a whole number from %lu to %lu, got '%s'", o->name,
+               o->min, o->max, v);
       return false;
     }
     *(unsigned *)(void *)field = (unsigned)n;

@@ -79,15 +79,16 @@ static bool blank(const char *s, size_t n)
 }
 
 /* Turns the body into req->body according to the route's body kind. */
-static up_status_t read_body(const up_route_t *route, const up_body_t *b, up_request_t *req, up_error_t *err)
+static up_status_t read_body(const up_route_t *route, const up_body_t *b, up_request_t *req,
+                             up_error_t *err)
 {
   if (b->failed)
     return up_error_set(err, UP_NOMEM, NULL, "Out of memory while reading the request body.");
   if (route->body == UP_BODY_NONE)
     return UP_OK;
   if (b->too_large)
-    return up_error_set(err, UP_TOO_LARGE, NULL, "The request body is larger than the limit of %zu KiB.",
-                        b->limit / 1024);
+    return up_error_set(err, UP_TOO_LARGE, NULL,
+                        "The request body is larger than the limit of %zu KiB.", b->limit / 1024);
   if (!b->data || blank(b->data, b->len)) {
     if (route->body == UP_BODY_JSON_OPT)
       return UP_OK;
@@ -96,7 +97,8 @@ static up_status_t read_body(const up_route_t *route, const up_body_t *b, up_req
   const char *ct = up_request_header(req, "Content-Type");
   if (!is_json_type(ct))
     return up_error_set(err, UP_UNSUPPORTED_MEDIA, NULL,
-                        "Content-Type '%.100s' is not supported here; use application/json.", ct ? ct : "(none)");
+                        "Content-Type '%.100s' is not supported here; use application/json.",
+                        ct ? ct : "(none)");
   return up_json_parse_body(b->data, b->len, &req->body, err);
 }
 
@@ -145,7 +147,8 @@ void up_dispatch(up_app_t *app, const up_dispatch_in_t *in, up_answer_t *out)
 
   /* Authenticate before anything of the request is interpreted. */
   if (!m.route->anonymous) {
-    if (up_token_verify(app->keys, up_request_header(&req, "Authorization"), 0, &principal, &err) != UP_OK)
+    if (up_token_verify(app->keys, up_request_header(&req, "Authorization"), 0, &principal, &err) !=
+        UP_OK)
       goto done;
     req.principal = &principal;
   }
@@ -193,8 +196,8 @@ done:
   }
   common_headers(out, request_id, client_request_id);
   if (out->status >= 500)
-    up_log(UP_LOG_ERROR, "%s %.200s -> %d: %s [request-id %s]", in->method, m.path ? m.path : in->raw_url,
-           out->status, err.message, request_id);
+    up_log(UP_LOG_ERROR, "%s %.200s -> %d: %s [request-id %s]", in->method,
+           m.path ? m.path : in->raw_url, out->status, err.message, request_id);
   else
     up_log(UP_LOG_DEBUG, "%s %.200s -> %d (%.3f ms) [request-id %s]", in->method,
            m.path ? m.path : in->raw_url, out->status, (double)(up_time_now() - started) / 10000.0,
@@ -207,7 +210,8 @@ done:
   free(path);
 }
 
-void up_dispatch_too_long(up_app_t *app, size_t url_len, up_header_fn header, void *glue, up_answer_t *out)
+void up_dispatch_too_long(up_app_t *app, size_t url_len, up_header_fn header, void *glue,
+                          up_answer_t *out)
 {
   char request_id[UP_ID_SIZE];
   up_request_t req = {.header = header, .glue = glue};
@@ -218,7 +222,8 @@ void up_dispatch_too_long(up_app_t *app, size_t url_len, up_header_fn header, vo
   crid = up_request_header(&req, "client-request-id");
   if (!valid_client_request_id(crid))
     crid = request_id;
-  up_error_set(&err, UP_URI_TOO_LONG, NULL, "The request URL is %zu bytes long; the limit is %u KiB.", url_len,
+  up_error_set(&err, UP_URI_TOO_LONG, NULL,
+               "The request URL is %zu bytes long; the limit is %u KiB.", url_len,
                app->config.max_url_kb);
   error_answer(out, &err, request_id, crid);
   common_headers(out, request_id, crid);

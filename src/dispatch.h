@@ -10,22 +10,22 @@
 
 /** A request body as accumulated by the HTTP layer. */
 typedef struct up_body {
-  char *data;      /**< NUL-terminated bytes, or NULL */
-  size_t len;      /**< bytes received (within limit) */
-  size_t cap;      /**< allocated */
-  size_t limit;    /**< the most that is kept */
-  bool too_large;  /**< more than limit was sent or declared */
-  bool failed;     /**< allocation failed */
+  char *data;     /**< NUL-terminated bytes, or NULL */
+  size_t len;     /**< bytes received (within limit) */
+  size_t cap;     /**< allocated */
+  size_t limit;   /**< the most that is kept */
+  bool too_large; /**< more than limit was sent or declared */
+  bool failed;    /**< allocation failed */
 } up_body_t;
 
 typedef const char *(*up_header_fn)(const up_request_t *req, const char *name);
 
 typedef struct up_dispatch_in {
-  const char *method;   /**< as sent */
-  const char *raw_url;  /**< path and query, percent-encoded */
+  const char *method;  /**< as sent */
+  const char *raw_url; /**< path and query, percent-encoded */
   const up_body_t *body;
-  up_header_fn header;  /**< request header lookup */
-  void *glue;           /**< passed to header via up_request_t.glue */
+  up_header_fn header; /**< request header lookup */
+  void *glue;          /**< passed to header via up_request_t.glue */
 } up_dispatch_in_t;
 
 #define UP_ANSWER_MAX_HEADERS (UP_MAX_HEADERS + 8)
@@ -46,6 +46,7 @@ typedef struct up_answer {
 void up_dispatch(up_app_t *app, const up_dispatch_in_t *in, up_answer_t *out);
 
 /** The answer to a URL longer than the limit (414). */
-void up_dispatch_too_long(up_app_t *app, size_t url_len, up_header_fn header, void *glue, up_answer_t *out);
+void up_dispatch_too_long(up_app_t *app, size_t url_len, up_header_fn header, void *glue,
+                          up_answer_t *out);
 
 #endif

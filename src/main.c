@@ -18,27 +18,35 @@
 
 /* Scopes of the tokens that --demo prints. */
 #define DEMO_ADMIN_SCOPES                                                                          \
-  "Printer.FullControl.All PrinterShare.ReadWrite.All PrintJob.ReadWrite.All PrintSettings.ReadWrite.All "     \
+  "Printer.FullControl.All PrinterShare.ReadWrite.All PrintJob.ReadWrite.All "                     \
+  "PrintSettings.ReadWrite.All "                                                                   \
   "PrintConnector.ReadWrite.All"
 #define DEMO_USER_SCOPES "PrintJob.ReadWrite PrintJob.Create PrinterShare.ReadBasic.All"
-#define DEMO_APP_ID "2f8c7a6e-3b1d-4e5f-9a0b-c1d2e3f4a5b6"
-#define DEMO_APP_SCOPES "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All"
+#define DEMO_APP_ID      "2f8c7a6e-3b1d-4e5f-9a0b-c1d2e3f4a5b6"
+#define DEMO_APP_SCOPES                                                                            \
+  "PrintTaskDefinition.ReadWrite.All PrintJob.Manage.All PrintJob.ReadWrite.All Printer.Read.All"
 
 static void usage(FILE *f)
 {
-  fprintf(f, "uprintd %s - a self-hosted Microsoft Graph Universal Print API server\n\n"
-             "Usage:\n"
-             "  uprintd serve [options]\n"
-             "  uprintd token --data DIR --user UPN [--name NAME] [--app APPID] [--tenant TID] [--oid OID]\n"
-             "                [--roles \"R ...\"] [--groups \"G ...\"] --scopes \"S ...\" [--expires-in SECONDS]\n"
-             "  uprintd token --data DIR --app APPID [--tenant TID] --scopes \"S ...\" [--expires-in SECONDS]\n"
-             "  uprintd --help | --version\n\n"
-             "Options of serve:\n",
+  fprintf(f,
+          "uprintd %s - a self-hosted Microsoft Graph Universal Print API server\n\n"
+          "Usage:\n"
+          "  uprintd serve [options]\n"
+          "  uprintd token --data DIR --user UPN [--name NAME] [--app APPID] [--tenant TID] [--oid "
+          "OID]\n"
+          "                [--roles \"R ...\"] [--groups \"G ...\"] --scopes \"S ...\" "
+          "[--expires-in SECONDS]\n"
+          "  uprintd token --data DIR --app APPID [--tenant TID] --scopes \"S ...\" [--expires-in "
+          "SECONDS]\n"
+          "  uprintd --help | --version\n\n"
+          "Options of serve:\n",
           UP_VERSION);
   up_config_print_help(f);
-  fprintf(f, "\nuprintd token prints a bearer token signed with DIR's key: a delegated (user) token with\n"
-             "--user (scopes go to scp, --roles PrinterAdministrator|GlobalAdministrator to wids), or an\n"
-             "application token without it (scopes go to roles).\n");
+  fprintf(
+      f,
+      "\nuprintd token prints a bearer token signed with DIR's key: a delegated (user) token with\n"
+      "--user (scopes go to scp, --roles PrinterAdministrator|GlobalAdministrator to wids), or an\n"
+      "application token without it (scopes go to roles).\n");
 }
 
 /* Issues one token and prints it with a label, for --demo. */
@@ -56,17 +64,24 @@ static void print_demo_token(const up_app_t *app, const char *label, const up_to
 static void print_demo(const up_app_t *app)
 {
   int64_t day = 86400;
-  printf("\nDemo tenant %s: one printer and one share. Tokens (valid 24 h):\n\n", UP_DEFAULT_TENANT);
+  printf("\nDemo tenant %s: one printer and one share. Tokens (valid 24 h):\n\n",
+         UP_DEFAULT_TENANT);
   print_demo_token(app, "Printer Administrator (admin@contoso.com):",
-                   &(up_token_spec_t){.upn = "admin@contoso.com", .name = "Demo Admin",
-                                      .roles = "PrinterAdministrator", .scopes = DEMO_ADMIN_SCOPES,
+                   &(up_token_spec_t){.upn = "admin@contoso.com",
+                                      .name = "Demo Admin",
+                                      .roles = "PrinterAdministrator",
+                                      .scopes = DEMO_ADMIN_SCOPES,
                                       .expires_in = day});
   print_demo_token(app, "User (user@contoso.com):",
-                   &(up_token_spec_t){.upn = "user@contoso.com", .name = "Demo User", .scopes = DEMO_USER_SCOPES,
+                   &(up_token_spec_t){.upn = "user@contoso.com",
+                                      .name = "Demo User",
+                                      .scopes = DEMO_USER_SCOPES,
                                       .expires_in = day});
   print_demo_token(app, "Pull-print application (" DEMO_APP_ID "):",
-                   &(up_token_spec_t){.app_id = DEMO_APP_ID, .name = "Demo Pull Print App",
-                                      .scopes = DEMO_APP_SCOPES, .expires_in = day});
+                   &(up_token_spec_t){.app_id = DEMO_APP_ID,
+                                      .name = "Demo Pull Print App",
+                                      .scopes = DEMO_APP_SCOPES,
+                                      .expires_in = day});
   printf("Try:\n  TOKEN=<the administrator token above>\n"
          "  curl -s -H \"Authorization: Bearer $TOKEN\" %s/v1.0/print/shares\n\n",
          app->base_url);
@@ -110,8 +125,8 @@ static int cmd_serve(int argc, char **argv)
     up_app_free(app);
     return 1;
   }
-  up_log(UP_LOG_INFO, "data folder %s, %u threads, store schema version %d", cfg.data_dir, cfg.threads,
-         up_store_schema_version(app->store));
+  up_log(UP_LOG_INFO, "data folder %s, %u threads, store schema version %d", cfg.data_dir,
+         cfg.threads, up_store_schema_version(app->store));
   if (cfg.demo)
     print_demo(app);
 
@@ -131,9 +146,9 @@ static int cmd_token(int argc, char **argv)
   struct {
     const char *name;
     const char **slot;
-  } opts[] = {{"data", &data},         {"user", &spec.upn},     {"name", &spec.name},
+  } opts[] = {{"data", &data},         {"user", &spec.upn},         {"name", &spec.name},
               {"app", &spec.app_id},   {"tenant", &spec.tenant_id}, {"oid", &spec.oid},
-              {"roles", &spec.roles},  {"groups", &spec.groups}, {"scopes", &spec.scopes},
+              {"roles", &spec.roles},  {"groups", &spec.groups},    {"scopes", &spec.scopes},
               {"expires-in", &expires}};
   for (int i = 0; i < argc; i++) {
     const char **slot = NULL;
@@ -155,7 +170,8 @@ static int cmd_token(int argc, char **argv)
     return EXIT_USAGE;
   }
   if (!spec.upn && !spec.app_id) {
-    fprintf(stderr, "uprintd token: give --user (a delegated token) or --app (an application token)\n");
+    fprintf(stderr,
+            "uprintd token: give --user (a delegated token) or --app (an application token)\n");
     return EXIT_USAGE;
   }
   if (expires) {
@@ -163,7 +179,9 @@ static int cmd_token(int argc, char **argv)
     errno = 0;
     long long v = strtoll(expires, &end, 10);
     if (!*expires || *end || errno || v <= 0 || v > 10LL * 365 * 86400) {
-      fprintf(stderr, "uprintd token: --expires-in: expected seconds from 1 to 315360000, got '%s'\n", expires);
+      fprintf(stderr,
+              "uprintd token: --expires-in: expected seconds from 1 to 315360000, got '%s'\n",
+              expires);
       return EXIT_USAGE;
     }
     spec.expires_in = v;
@@ -196,7 +214,8 @@ int main(int argc, char **argv)
     usage(stderr);
     return EXIT_USAGE;
   }
-  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
     usage(stdout);
     return 0;
   }

@@ -18,7 +18,8 @@ static size_t depth_of(const json_t *v, size_t level)
   if (json_is_object(v)) {
     const char *k;
     json_t *x;
-    json_object_foreach((json_t *)v, k, x) {
+    json_object_foreach((json_t *)v, k, x)
+    {
       size_t d = depth_of(x, level + 1);
       if (d > max)
         max = d;
@@ -26,7 +27,8 @@ static size_t depth_of(const json_t *v, size_t level)
   } else if (json_is_array(v)) {
     size_t i;
     json_t *x;
-    json_array_foreach(v, i, x) {
+    json_array_foreach(v, i, x)
+    {
       size_t d = depth_of(x, level + 1);
       if (d > max)
         max = d;
@@ -41,7 +43,8 @@ up_status_t up_json_parse_body(const char *data, size_t len, json_t **out, up_er
   json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
   *out = NULL;
   if (!v)
-    return up_error_set(err, UP_INVALID, NULL, "Invalid JSON in the request body at line %d, column %d (position %d): %s.",
+    return up_error_set(err, UP_INVALID, NULL,
+                        "Invalid JSON in the request body at line %d, column %d (position %d): %s.",
                         jerr.line, jerr.column, jerr.position, jerr.text);
   if (!json_is_object(v)) {
     json_decref(v);
@@ -49,7 +52,8 @@ up_status_t up_json_parse_body(const char *data, size_t len, json_t **out, up_er
   }
   if (depth_of(v, 0) > MAX_DEPTH) {
     json_decref(v);
-    return up_error_set(err, UP_INVALID, NULL, "The request body nests deeper than %d levels.", MAX_DEPTH);
+    return up_error_set(err, UP_INVALID, NULL, "The request body nests deeper than %d levels.",
+                        MAX_DEPTH);
   }
   *out = v;
   return UP_OK;
@@ -117,7 +121,8 @@ up_status_t up_model_check_body(const up_app_t *app, const char *type, const jso
 {
   const char *key;
   json_t *value;
-  json_object_foreach((json_t *)body, key, value) {
+  json_object_foreach((json_t *)body, key, value)
+  {
     bool read_only = false;
     if (strcmp(key, "@odata.type") == 0) {
       if (!json_is_string(value) || !names_type(json_string_value(value), type)) {
@@ -136,23 +141,28 @@ up_status_t up_model_check_body(const up_app_t *app, const char *type, const jso
         }
         continue;
       }
-      up_error_set(err, UP_INVALID, NULL, "The annotation '%.100s' is not supported on this request.", key);
+      up_error_set(err, UP_INVALID, NULL,
+                   "The annotation '%.100s' is not supported on this request.", key);
       up_error_set_target(err, key);
       return UP_INVALID;
     }
     if (in_list(allowed, key)) {
-      if (!up_schema_validate_property(app->schema, type, key, value, ver, UP_VALIDATE_ANNOTATIONS, "", err))
+      if (!up_schema_validate_property(app->schema, type, key, value, ver, UP_VALIDATE_ANNOTATIONS,
+                                       "", err))
         return UP_INVALID;
       continue;
     }
     if (up_schema_property_find(app->schema, type, key, ver, &read_only, NULL, NULL)) {
       if (read_only)
-        up_error_set(err, UP_INVALID, NULL, "The property '%.100s' is read-only and cannot be set.", key);
+        up_error_set(err, UP_INVALID, NULL, "The property '%.100s' is read-only and cannot be set.",
+                     key);
       else
-        up_error_set(err, UP_INVALID, NULL, "The property '%.100s' cannot be set by this request.", key);
+        up_error_set(err, UP_INVALID, NULL, "The property '%.100s' cannot be set by this request.",
+                     key);
     } else {
       up_error_set(err, UP_INVALID, NULL,
-                   "The property '%.100s' does not exist on type 'microsoft.graph.%s'. Make sure to only use "
+                   "The property '%.100s' does not exist on type 'microsoft.graph.%s'. Make sure "
+                   "to only use "
                    "property names that are defined by the type.",
                    key, type);
     }
@@ -171,7 +181,8 @@ up_status_t up_model_check_select(const up_app_t *app, const char *type, const u
     const char *p = q->select[i];
     if (!up_schema_property_find(app->schema, type, p, ver, NULL, NULL, &nav) || nav) {
       up_error_set(err, UP_INVALID, "BadRequest",
-                   "Parsing OData Select and Expand failed: Could not find a property named '%.100s' on type "
+                   "Parsing OData Select and Expand failed: Could not find a property named "
+                   "'%.100s' on type "
                    "'microsoft.graph.%s'.",
                    p, type);
       up_error_set_target(err, "$select");
@@ -192,7 +203,8 @@ void up_model_apply_select(json_t *obj, const up_query_t *q)
   void *tmp;
   if (!q || !q->has_select || !json_is_object(obj))
     return;
-  json_object_foreach_safe(obj, tmp, key, value) {
+  json_object_foreach_safe(obj, tmp, key, value)
+  {
     if (key[0] != '@' && !up_query_selects(q, key))
       json_object_del(obj, key);
   }

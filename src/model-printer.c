@@ -27,14 +27,17 @@ static const char default_capabilities[] =
     "\"orientations\":[\"portrait\",\"landscape\",\"reverseLandscape\",\"reversePortrait\"],"
     "\"outputBins\":[\"auto\",\"top\"],\"pagesPerSheet\":[1,2,4,6,9,16],"
     "\"qualities\":[\"low\",\"medium\",\"high\"],\"rightMargins\":[0,4233],"
-    "\"scalings\":[\"auto\",\"shrinkToFit\",\"fill\",\"fit\",\"none\"],\"supportsFitPdfToPage\":true,"
+    "\"scalings\":[\"auto\",\"shrinkToFit\",\"fill\",\"fit\",\"none\"],\"supportsFitPdfToPage\":"
+    "true,"
     "\"topMargins\":[0,4233]}";
 
 static const char default_defaults[] =
     "{\"colorMode\":\"auto\",\"contentType\":\"application/pdf\",\"copiesPerJob\":1,\"dpi\":600,"
-    "\"duplexMode\":\"oneSided\",\"finishings\":[\"none\"],\"fitPdfToPage\":false,\"inputBin\":\"auto\","
+    "\"duplexMode\":\"oneSided\",\"finishings\":[\"none\"],\"fitPdfToPage\":false,\"inputBin\":"
+    "\"auto\","
     "\"mediaColor\":\"white\",\"mediaSize\":\"North America Letter\",\"mediaType\":\"stationery\","
-    "\"multipageLayout\":\"clockwiseFromTopLeft\",\"orientation\":\"portrait\",\"outputBin\":\"auto\","
+    "\"multipageLayout\":\"clockwiseFromTopLeft\",\"orientation\":\"portrait\",\"outputBin\":"
+    "\"auto\","
     "\"pagesPerSheet\":1,\"quality\":\"medium\",\"scaling\":\"auto\"}";
 
 static const char default_status[] = "{\"state\":\"idle\",\"details\":[],\"description\":\"\"}";
@@ -67,7 +70,8 @@ static bool render_base(json_t *o, const up_printer_t *p, unsigned flags)
          up_model_set(o, "isAcceptingJobs", tristate(p->is_accepting_jobs)) &&
          up_model_set(o, "status", up_model_load(p->status_json)) &&
          up_model_set(o, "location", up_model_load(p->location_json)) &&
-         (!(flags & UP_RENDER_DEFAULTS) || up_model_set(o, "defaults", up_model_load(p->defaults_json))) &&
+         (!(flags & UP_RENDER_DEFAULTS) ||
+          up_model_set(o, "defaults", up_model_load(p->defaults_json))) &&
          (!(flags & UP_RENDER_CAPABILITIES) ||
           up_model_set(o, "capabilities", up_model_load(p->capabilities_json)));
 }
@@ -77,7 +81,8 @@ json_t *up_printer_render(const up_printer_t *p, unsigned flags)
   json_t *o = json_object();
   if (!o || !up_model_set(o, "id", json_string(p->id)) ||
       !up_model_set(o, "displayName", json_string(p->display_name ? p->display_name : "")) ||
-      !render_base(o, p, flags) || !up_model_set(o, "hasPhysicalDevice", json_boolean(p->has_physical_device)) ||
+      !render_base(o, p, flags) ||
+      !up_model_set(o, "hasPhysicalDevice", json_boolean(p->has_physical_device)) ||
       !up_model_set(o, "isShared", json_boolean(p->is_shared)) ||
       !up_model_set(o, "registeredDateTime", up_model_time(p->registered_at)) ||
       !up_model_set(o, "lastSeenDateTime", up_model_time(p->last_seen_at))) {
@@ -92,7 +97,8 @@ json_t *up_share_render(const up_share_t *s, unsigned flags)
   json_t *o = json_object();
   if (!o || !up_model_set(o, "id", json_string(s->id)) ||
       !up_model_set(o, "displayName", json_string(s->display_name ? s->display_name : "")) ||
-      !render_base(o, &s->printer, flags) || !up_model_set(o, "allowAllUsers", json_boolean(s->allow_all_users)) ||
+      !render_base(o, &s->printer, flags) ||
+      !up_model_set(o, "allowAllUsers", json_boolean(s->allow_all_users)) ||
       !up_model_set(o, "createdDateTime", up_model_time(s->created_at)) ||
       !up_model_set(o, "viewPoint", json_null())) {
     json_decref(o);
@@ -113,7 +119,8 @@ json_t *up_operation_render(const up_operation_t *op, const up_printer_t *printe
       !up_model_set(o, "createdDateTime", up_model_time(op->created_at)) ||
       !up_model_set(status, "state", json_string(operation_states[op->state & 3])) ||
       !up_model_set(status, "description", json_string(op->description ? op->description : "")) ||
-      json_object_set(o, "status", status) || !up_model_set(o, "certificate", up_model_string(op->certificate)) ||
+      json_object_set(o, "status", status) ||
+      !up_model_set(o, "certificate", up_model_string(op->certificate)) ||
       json_object_set(o, "printer", pj)) {
     json_decref(o);
     o = NULL;
@@ -124,11 +131,13 @@ json_t *up_operation_render(const up_operation_t *op, const up_printer_t *printe
 }
 
 /* A required, non-empty string member. */
-static up_status_t required_string(const json_t *body, const char *name, const char **out, up_error_t *err)
+static up_status_t required_string(const json_t *body, const char *name, const char **out,
+                                   up_error_t *err)
 {
   const json_t *v = json_object_get(body, name);
   if (!json_is_string(v) || json_string_length(v) == 0) {
-    up_error_set(err, UP_INVALID, NULL, "The parameter '%s' is required and must be a non-empty string.", name);
+    up_error_set(err, UP_INVALID, NULL,
+                 "The parameter '%s' is required and must be a non-empty string.", name);
     up_error_set_target(err, name);
     return UP_INVALID;
   }
@@ -136,7 +145,8 @@ static up_status_t required_string(const json_t *body, const char *name, const c
   return UP_OK;
 }
 
-static up_status_t optional_string(const json_t *body, const char *name, const char **out, up_error_t *err)
+static up_status_t optional_string(const json_t *body, const char *name, const char **out,
+                                   up_error_t *err)
 {
   const json_t *v = json_object_get(body, name);
   *out = NULL;
@@ -154,24 +164,34 @@ static up_status_t optional_string(const json_t *body, const char *name, const c
 up_status_t up_printer_from_create(const up_app_t *app, const json_t *body, up_api_version_t ver,
                                    up_printer_t *p, up_error_t *err)
 {
-  static const char *const params[] = {"displayName", "manufacturer", "model", "physicalDeviceId",
-                                       "hasPhysicalDevice", "certificateSigningRequest", "connectorId", NULL};
+  static const char *const params[] = {"displayName",
+                                       "manufacturer",
+                                       "model",
+                                       "physicalDeviceId",
+                                       "hasPhysicalDevice",
+                                       "certificateSigningRequest",
+                                       "connectorId",
+                                       NULL};
   const char *display_name, *manufacturer, *model, *device_id, *connector_id, *key;
   const json_t *csr, *hpd, *value;
   bool oom = false;
   /* The action's parameters (reference 3.9): nothing else is accepted. */
-  json_object_foreach((json_t *)body, key, value) {
+  json_object_foreach((json_t *)body, key, value)
+  {
     bool known = false;
     for (const char *const *k = params; *k; k++)
       known = known || strcmp(*k, key) == 0;
     if (!known) {
-      up_error_set(err, UP_INVALID, NULL, "'%.100s' is not a parameter of the action 'create'.", key);
+      up_error_set(err, UP_INVALID, NULL, "'%.100s' is not a parameter of the action 'create'.",
+                   key);
       up_error_set_target(err, key);
       return UP_INVALID;
     }
   }
-  if (required_string(body, "displayName", &display_name, err) || required_string(body, "manufacturer", &manufacturer, err) ||
-      required_string(body, "model", &model, err) || optional_string(body, "physicalDeviceId", &device_id, err) ||
+  if (required_string(body, "displayName", &display_name, err) ||
+      required_string(body, "manufacturer", &manufacturer, err) ||
+      required_string(body, "model", &model, err) ||
+      optional_string(body, "physicalDeviceId", &device_id, err) ||
       optional_string(body, "connectorId", &connector_id, err))
     return UP_INVALID;
   hpd = json_object_get(body, "hasPhysicalDevice");
@@ -182,15 +202,18 @@ up_status_t up_printer_from_create(const up_app_t *app, const json_t *body, up_a
   }
   csr = json_object_get(body, "certificateSigningRequest");
   if (!json_is_object(csr)) {
-    up_error_set(err, UP_INVALID, NULL, "The parameter 'certificateSigningRequest' is required (content, transportKey).");
+    up_error_set(err, UP_INVALID, NULL,
+                 "The parameter 'certificateSigningRequest' is required (content, transportKey).");
     up_error_set_target(err, "certificateSigningRequest");
     return UP_INVALID;
   }
-  if (!up_schema_validate(app->schema, "printCertificateSigningRequest", csr, ver, UP_VALIDATE_ANNOTATIONS,
-                          "certificateSigningRequest", err))
+  if (!up_schema_validate(app->schema, "printCertificateSigningRequest", csr, ver,
+                          UP_VALIDATE_ANNOTATIONS, "certificateSigningRequest", err))
     return UP_INVALID;
-  if (required_string(csr, "content", &key, err) || required_string(csr, "transportKey", &key, err)) {
-    up_error_set(err, UP_INVALID, NULL, "certificateSigningRequest.content and .transportKey are required strings.");
+  if (required_string(csr, "content", &key, err) ||
+      required_string(csr, "transportKey", &key, err)) {
+    up_error_set(err, UP_INVALID, NULL,
+                 "certificateSigningRequest.content and .transportKey are required strings.");
     up_error_set_target(err, "certificateSigningRequest");
     return UP_INVALID;
   }
@@ -205,9 +228,9 @@ up_status_t up_printer_from_create(const up_app_t *app, const json_t *body, up_a
   p->capabilities_json = up_printer_default_capabilities();
   p->defaults_json = up_printer_default_defaults();
   p->factory_defaults_json = up_printer_default_defaults();
-  oom = !p->display_name || !p->manufacturer || !p->model || (device_id && !p->physical_device_id) ||
-        (connector_id && !p->connector_id) || !p->status_json || !p->capabilities_json || !p->defaults_json ||
-        !p->factory_defaults_json;
+  oom = !p->display_name || !p->manufacturer || !p->model ||
+        (device_id && !p->physical_device_id) || (connector_id && !p->connector_id) ||
+        !p->status_json || !p->capabilities_json || !p->defaults_json || !p->factory_defaults_json;
   return oom ? up_error_set(err, UP_NOMEM, NULL, "Out of memory.") : UP_OK;
 }
 
@@ -238,18 +261,21 @@ static up_status_t normalize_status(json_t *status, up_error_t *err)
   return UP_OK;
 }
 
-up_status_t up_printer_apply_patch(const up_app_t *app, const json_t *body, up_api_version_t ver, bool is_app,
-                                   up_printer_t *p, up_error_t *err)
+up_status_t up_printer_apply_patch(const up_app_t *app, const json_t *body, up_api_version_t ver,
+                                   bool is_app, up_printer_t *p, up_error_t *err)
 {
   static const char *const delegated[] = {"displayName", "location", "defaults", NULL};
-  static const char *const application[] = {"displayName", "location", "defaults", "capabilities", "manufacturer",
-                                            "model", "status", "isAcceptingJobs", NULL};
+  static const char *const application[] = {"displayName",  "location",        "defaults",
+                                            "capabilities", "manufacturer",    "model",
+                                            "status",       "isAcceptingJobs", NULL};
   const char *key;
   json_t *v;
-  up_status_t st = up_model_check_body(app, "printer", body, ver, is_app ? application : delegated, err);
+  up_status_t st =
+      up_model_check_body(app, "printer", body, ver, is_app ? application : delegated, err);
   if (st != UP_OK)
     return st;
-  json_object_foreach((json_t *)body, key, v) {
+  json_object_foreach((json_t *)body, key, v)
+  {
     bool ok = true;
     if (strcmp(key, "displayName") == 0)
       ok = up_str_set(&p->display_name, json_string_value(v));
@@ -284,7 +310,8 @@ static up_status_t share_name(const json_t *v, up_error_t *err)
 {
   size_t n = json_is_string(v) ? up_utf8_length(json_string_value(v)) : 0;
   if (n < 1 || n > 50) {
-    up_error_set(err, UP_INVALID, NULL, "Property 'displayName' must be 1 to 50 characters long (it has %zu).", n);
+    up_error_set(err, UP_INVALID, NULL,
+                 "Property 'displayName' must be 1 to 50 characters long (it has %zu).", n);
     up_error_set_target(err, "displayName");
     return UP_INVALID;
   }
@@ -303,10 +330,11 @@ static up_status_t share_bind(const json_t *v, char printer_id[UP_ID_SIZE], up_e
   return UP_OK;
 }
 
-static const char *const share_writable[] = {"displayName", "allowAllUsers", "printer@odata.bind", NULL};
+static const char *const share_writable[] = {"displayName", "allowAllUsers", "printer@odata.bind",
+                                             NULL};
 
-up_status_t up_share_from_create(const up_app_t *app, const json_t *body, up_api_version_t ver, up_share_t *s,
-                                 up_error_t *err)
+up_status_t up_share_from_create(const up_app_t *app, const json_t *body, up_api_version_t ver,
+                                 up_share_t *s, up_error_t *err)
 {
   up_status_t st = up_model_check_body(app, "printerShare", body, ver, share_writable, err);
   const json_t *bind = json_object_get(body, "printer@odata.bind");
@@ -328,8 +356,8 @@ up_status_t up_share_from_create(const up_app_t *app, const json_t *body, up_api
   return UP_OK;
 }
 
-up_status_t up_share_apply_patch(const up_app_t *app, const json_t *body, up_api_version_t ver, up_share_t *s,
-                                 up_error_t *err)
+up_status_t up_share_apply_patch(const up_app_t *app, const json_t *body, up_api_version_t ver,
+                                 up_share_t *s, up_error_t *err)
 {
   up_status_t st = up_model_check_body(app, "printerShare", body, ver, share_writable, err);
   const json_t *v;

@@ -8,11 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { OPT_SELECT, OPT_EXPAND, OPT_FILTER, OPT_ORDERBY, OPT_TOP, OPT_SKIP, OPT_COUNT, OPT_SEARCH,
-               OPT_SKIPTOKEN, OPT_FORMAT, OPT_COUNT_ALL } opt_t;
+typedef enum {
+  OPT_SELECT,
+  OPT_EXPAND,
+  OPT_FILTER,
+  OPT_ORDERBY,
+  OPT_TOP,
+  OPT_SKIP,
+  OPT_COUNT,
+  OPT_SEARCH,
+  OPT_SKIPTOKEN,
+  OPT_FORMAT,
+  OPT_COUNT_ALL
+} opt_t;
 
-static const char *const opt_names[OPT_COUNT_ALL] = {"select", "expand", "filter", "orderby", "top", "skip",
-                                                     "count", "search", "skiptoken", "format"};
+static const char *const opt_names[OPT_COUNT_ALL] = {"select",    "expand", "filter", "orderby",
+                                                     "top",       "skip",   "count",  "search",
+                                                     "skiptoken", "format"};
 
 void up_query_fini(up_query_t *q)
 {
@@ -71,9 +83,10 @@ static up_status_t parse_count(const char *name, const char *v, long *out, up_er
   errno = 0;
   long n = strtol(v, &end, 10);
   if (!*v || *end || errno || n < 0 || n > 1000000000L)
-    return up_error_set(err, UP_INVALID, "BadRequest",
-                        "Invalid value '%.64s' for query option '$%s': a non-negative integer is expected.", v,
-                        name);
+    return up_error_set(
+        err, UP_INVALID, "BadRequest",
+        "Invalid value '%.64s' for query option '$%s': a non-negative integer is expected.", v,
+        name);
   *out = n;
   return UP_OK;
 }
@@ -94,7 +107,8 @@ static up_status_t set_option(up_query_t *q, opt_t opt, const char *v, up_error_
     else if (up_str_ieq(v, "false"))
       q->count = 0;
     else
-      return up_error_set(err, UP_INVALID, "BadRequest", "Invalid value '%.64s' for query option '$count'.", v);
+      return up_error_set(err, UP_INVALID, "BadRequest",
+                          "Invalid value '%.64s' for query option '$count'.", v);
     return UP_OK;
   case OPT_EXPAND:
     slot = &q->expand;
@@ -146,7 +160,8 @@ up_status_t up_query_parse(const char *raw, up_query_t *q, up_error_t *err)
         if (up_str_ieq(bare, opt_names[i]))
           opt = i;
       if (opt < 0 && dollar) {
-        st = up_error_set(err, UP_INVALID, "BadRequest", "The query parameter '%.64s' is not supported.", name);
+        st = up_error_set(err, UP_INVALID, "BadRequest",
+                          "The query parameter '%.64s' is not supported.", name);
       } else if (opt >= 0) {
         if (seen & (1u << opt))
           st = up_error_set(err, UP_INVALID, "BadRequest",

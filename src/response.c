@@ -45,16 +45,16 @@ void up_link(const up_app_t *app, up_api_version_t ver, const char *path, char *
   snprintf(out, outlen, "%s/%s%s", app->base_url, up_api_version_name(ver), path);
 }
 
-up_status_t up_reply_json(const up_app_t *app, const up_request_t *req, up_response_t *resp, int status,
-                          const char *context, json_t *body)
+up_status_t up_reply_json(const up_app_t *app, const up_request_t *req, up_response_t *resp,
+                          int status, const char *context, json_t *body)
 {
   json_t *out = body;
   if (!body)
     return UP_NOMEM;
   if (context) {
     char url[1536];
-    snprintf(url, sizeof(url), "%s/%s/$metadata#%s", app->base_url, up_api_version_name(req->version),
-             context);
+    snprintf(url, sizeof(url), "%s/%s/$metadata#%s", app->base_url,
+             up_api_version_name(req->version), context);
     /* @odata.context comes first, then the entity's own members in order. */
     if (!(out = json_object()) || json_object_set_new(out, "@odata.context", json_string(url)) ||
         json_object_update(out, body)) {

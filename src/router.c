@@ -7,15 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define V1 UP_API_V1
-#define BETA UP_API_BETA
-#define BOTH (UP_API_V1 | UP_API_BETA)
-#define GET UP_METHOD_GET
-#define POST UP_METHOD_POST
-#define PATCH UP_METHOD_PATCH
+#define V1     UP_API_V1
+#define BETA   UP_API_BETA
+#define BOTH   (UP_API_V1 | UP_API_BETA)
+#define GET    UP_METHOD_GET
+#define POST   UP_METHOD_POST
+#define PATCH  UP_METHOD_PATCH
 #define DELETE UP_METHOD_DELETE
-#define NONE UP_BODY_NONE
-#define JSON UP_BODY_JSON
+#define NONE   UP_BODY_NONE
+#define JSON   UP_BODY_JSON
 
 /* The one route table: every Graph operation the server answers. Patterns are relative to the
  * version root; {x} matches one non-empty segment. Later columns (permissions) slot in here. */
@@ -26,15 +26,17 @@ const up_route_t up_routes[] = {
     {GET, "/print/printers/{printerId}", up_api_printer_get, NONE, BOTH, false},
     {PATCH, "/print/printers/{printerId}", up_api_printer_patch, JSON, BOTH, false},
     {DELETE, "/print/printers/{printerId}", up_api_printer_delete, NONE, BOTH, false},
-    {POST, "/print/printers/{printerId}/restoreFactoryDefaults", up_api_printer_restore_defaults, NONE,
-     BOTH, false},
+    {POST, "/print/printers/{printerId}/restoreFactoryDefaults", up_api_printer_restore_defaults,
+     NONE, BOTH, false},
     {GET, "/print/printers/{printerId}/shares", up_api_printer_shares_list, NONE, BOTH, false},
-    {GET, "/print/printers/{printerId}/shares/{shareId}", up_api_printer_share_get, NONE, BOTH, false},
+    {GET, "/print/printers/{printerId}/shares/{shareId}", up_api_printer_share_get, NONE, BOTH,
+     false},
     {GET, "/print/printers/{printerId}/share", up_api_printer_share_single, NONE, BETA, false},
     /* Operations (reference 2.1, R8/R9, and the printer alias of 1.3) */
     {GET, "/print/operations", up_api_operations_list, NONE, BOTH, false},
     {GET, "/print/operations/{operationId}", up_api_operation_get, NONE, BOTH, false},
-    {GET, "/print/operations/{operationId}/printer", up_api_operation_printer_get, NONE, BOTH, false},
+    {GET, "/print/operations/{operationId}/printer", up_api_operation_printer_get, NONE, BOTH,
+     false},
     /* Shares (reference 2.3; /print/printerShares is beta's deprecated alias) */
     {POST, "/print/shares", up_api_shares_create, JSON, BOTH, false},
     {GET, "/print/shares", up_api_shares_list, NONE, BOTH, false},
@@ -51,7 +53,8 @@ const up_route_t up_routes[] = {
     {0, NULL, NULL, 0, 0, false},
 };
 
-static const char *const method_names[] = {"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"};
+static const char *const method_names[] = {"GET",    "POST", "PATCH",  "PUT",
+                                           "DELETE", "HEAD", "OPTIONS"};
 
 const char *up_method_name(up_method_t m)
 {
@@ -148,7 +151,8 @@ up_status_t up_router_match(const up_route_t *routes, const char *raw_path, up_m
   if (!split_path(raw_path, all, &n_all, UP_MAX_SEGMENTS + 1)) {
     for (size_t i = 0; i < n_all; i++)
       free(all[i]);
-    return up_error_set(err, UP_INVALID, "BadRequest", "The request URL is malformed or has too many segments.");
+    return up_error_set(err, UP_INVALID, "BadRequest",
+                        "The request URL is malformed or has too many segments.");
   }
   /* The version segment. */
   if (n_all == 0 || (!up_str_ieq(all[0], "v1.0") && !up_str_ieq(all[0], "beta"))) {

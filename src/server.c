@@ -26,17 +26,17 @@ struct up_server {
   up_app_t *app;             /* set by up_server_start */
   int fd;                    /* the listening socket */
   bool ipv6;
-  unsigned port;             /* the port bound */
-  char listen_url[300];      /* http://HOST:PORT of the bound socket */
-  char base_url[512];        /* links: --base-url or listen_url */
+  unsigned port;        /* the port bound */
+  char listen_url[300]; /* http://HOST:PORT of the bound socket */
+  char base_url[512];   /* links: --base-url or listen_url */
 };
 
 /* Per-request state, created by the URI callback, freed only by the completion callback. */
 typedef struct req_ctx {
-  bool started;          /* the first access call has happened */
-  char *raw_url;         /* path and query as sent; NULL when over the limit */
+  bool started;  /* the first access call has happened */
+  char *raw_url; /* path and query as sent; NULL when over the limit */
   size_t raw_url_len;
-  up_body_t body;        /* accumulated body, bounded */
+  up_body_t body; /* accumulated body, bounded */
   struct MHD_Connection *con;
 } req_ctx_t;
 
@@ -103,8 +103,8 @@ static void body_append(up_body_t *b, const char *data, size_t size)
 
 static enum MHD_Result send_response(struct MHD_Connection *con, const up_answer_t *a)
 {
-  struct MHD_Response *r =
-      MHD_create_response_from_buffer(a->body_len, a->body, a->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+  struct MHD_Response *r = MHD_create_response_from_buffer(
+      a->body_len, a->body, a->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
   if (!r) {
     free(a->body);
     return MHD_NO;
@@ -116,9 +116,9 @@ static enum MHD_Result send_response(struct MHD_Connection *con, const up_answer
   return ret;
 }
 
-static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *method,
-                                 const char *version, const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
   up_server_t *srv = cls;
   req_ctx_t *ctx = *con_cls;
@@ -130,12 +130,13 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
     /* First call: headers only. Answer nothing yet (keep-alive), except that a declared body
      * over the limit is refused now rather than read. */
     ctx->started = true;
-    const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > ctx->body.limit && ctx->raw_url) {
       up_answer_t a;
       ctx->body.too_large = true;
-      up_dispatch(srv->app, &(up_dispatch_in_t){method, ctx->raw_url, &ctx->body, header_lookup, ctx},
-                  &a);
+      up_dispatch(srv->app,
+                  &(up_dispatch_in_t){method, ctx->raw_url, &ctx->body, header_lookup, ctx}, &a);
       return send_response(con, &a);
     }
     return MHD_YES;
@@ -149,7 +150,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
   if (!ctx->raw_url) {
     up_dispatch_too_long(srv->app, ctx->raw_url_len, header_lookup, ctx, &a);
   } else {
-    up_dispatch(srv->app, &(up_dispatch_in_t){method, ctx->raw_url, &ctx->body, header_lookup, ctx}, &a);
+    up_dispatch(srv->app, &(up_dispatch_in_t){method, ctx->raw_url, &ctx->body, header_lookup, ctx},
+                &a);
   }
   return send_response(con, &a);
 }
@@ -180,7 +182,8 @@ static int open_listener(const up_config_t *cfg, bool *ipv6, unsigned *port, up_
   snprintf(service, sizeof(service), "%u", cfg->listen_port);
   int rc = getaddrinfo(cfg->listen_host, service, &hints, &ai);
   if (rc != 0) {
-    up_error_set(err, UP_INVALID, NULL, "cannot resolve listen address '%s': %s", cfg->listen_host, gai_strerror(rc));
+    up_error_set(err, UP_INVALID, NULL, "cannot resolve listen address '%s': %s", cfg->listen_host,
+                 gai_strerror(rc));
     return -1;
   }
   *ipv6 = ai->ai_family == AF_INET6;
@@ -188,8 +191,8 @@ static int open_listener(const up_config_t *cfg, bool *ipv6, unsigned *port, up_
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
       bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0 ||
       getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-    up_error_set(err, UP_INTERNAL, NULL, "cannot listen on %s:%u: %s", cfg->listen_host, cfg->listen_port,
-                 strerror(errno));
+    up_error_set(err, UP_INTERNAL, NULL, "cannot listen on %s:%u: %s", cfg->listen_host,
+                 cfg->listen_port, strerror(errno));
     if (fd >= 0)
       close(fd);
     freeaddrinfo(ai);
@@ -212,9 +215,10 @@ up_status_t up_server_bind(const up_config_t *cfg, up_server_t **out, up_error_t
     return UP_INTERNAL;
   }
   srv->ipv6 = ipv6;
-  snprintf(srv->listen_url, sizeof(srv->listen_url), ipv6 ? "http://[%s]:%u" : "http://%s:%u", cfg->listen_host,
-           srv->port);
-  up_strlcpy(srv->base_url, cfg->base_url[0] ? cfg->base_url : srv->listen_url, sizeof(srv->base_url));
+  snprintf(srv->listen_url, sizeof(srv->listen_url), ipv6 ? "http://[%s]:%u" : "http://%s:%u",
+           cfg->listen_host, srv->port);
+  up_strlcpy(srv->base_url, cfg->base_url[0] ? cfg->base_url : srv->listen_url,
+             sizeof(srv->base_url));
   *out = srv;
   return UP_OK;
 }
@@ -231,7 +235,8 @@ const char *up_server_base_url(const up_server_t *srv)
 
 up_status_t up_server_start(up_server_t *srv, up_app_t *app, up_error_t *err)
 {
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+  unsigned flags =
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
   if (srv->ipv6)
     flags |= MHD_USE_IPv6;
   srv->app = app;
@@ -240,12 +245,14 @@ up_status_t up_server_start(up_server_t *srv, up_app_t *app, up_error_t *err)
    * headers, so that our own 414 (a Graph error) answers before libmicrohttpd's. */
   size_t mem = (size_t)app->config.max_url_kb * 1024 + 48 * 1024;
   srv->daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_LISTEN_SOCKET,
-      srv->fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->config.threads, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, srv,
-      MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+      flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+      MHD_OPTION_LISTEN_SOCKET, srv->fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->config.threads,
+      MHD_OPTION_URI_LOG_CALLBACK, uri_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+      MHD_OPTION_END);
   if (!srv->daemon)
-    return up_error_set(err, UP_INTERNAL, NULL, "cannot start the HTTP server on port %u", srv->port);
+    return up_error_set(err, UP_INTERNAL, NULL, "cannot start the HTTP server on port %u",
+                        srv->port);
   return UP_OK;
 }
 

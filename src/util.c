@@ -69,8 +69,8 @@ void up_time_format(up_time_t t, char out[UP_TIME_STRLEN])
   long ticks;
   split_time(t, &tm, &ticks);
   char tmp[96]; /* roomy for the compiler's range analysis; the result is 28 characters */
-  snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%07ldZ", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1,
-           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ticks);
+  snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%07ldZ", (tm.tm_year + 1900) % 10000,
+           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ticks);
   up_strlcpy(out, tmp, UP_TIME_STRLEN);
 }
 
@@ -80,8 +80,8 @@ void up_time_format_seconds(up_time_t t, char out[20])
   long ticks;
   split_time(t, &tm, &ticks);
   char tmp[96];
-  snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday,
-           tm.tm_hour, tm.tm_min, tm.tm_sec);
+  snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d", (tm.tm_year + 1900) % 10000,
+           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   up_strlcpy(out, tmp, 20);
 }
 

@@ -42,8 +42,8 @@ static const char *fake_header(const up_request_t *req, const char *name)
 }
 
 /* Sends one request; returns the status and (new) parsed body in *out (NULL without one). */
-static int call(const char *method, const char *url, const char *body, const call_opts_t *o, up_answer_t *a,
-                json_t **out)
+static int call(const char *method, const char *url, const char *body, const call_opts_t *o,
+                up_answer_t *a, json_t **out)
 {
   fake_t f = {o, ""};
   up_body_t b = {0};
@@ -95,11 +95,14 @@ static void setup(void)
   strcpy(cfg.data_dir, datadir);
   ck_assert_int_eq(up_app_open(&cfg, &app, &err), UP_OK);
   strcpy(app->base_url, "http://test.local");
-  admin = issue(&(up_token_spec_t){.upn = "admin@contoso.com", .roles = "PrinterAdministrator",
+  admin = issue(&(up_token_spec_t){.upn = "admin@contoso.com",
+                                   .roles = "PrinterAdministrator",
                                    .scopes = "Printer.FullControl.All PrinterShare.ReadWrite.All"});
-  other_tenant = issue(&(up_token_spec_t){.upn = "admin@fabrikam.com", .tenant_id = "11111111-2222-3333-4444-555555555555",
+  other_tenant = issue(&(up_token_spec_t){.upn = "admin@fabrikam.com",
+                                          .tenant_id = "11111111-2222-3333-4444-555555555555",
                                           .scopes = "Printer.FullControl.All"});
-  app_token = issue(&(up_token_spec_t){.app_id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", .scopes = "Printer.ReadWrite.All"});
+  app_token = issue(&(up_token_spec_t){.app_id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+                                       .scopes = "Printer.ReadWrite.All"});
 }
 
 static void teardown(void)
@@ -112,7 +115,8 @@ static void teardown(void)
 }
 
 static const char printer_body[] =
-    "{\"displayName\":\"P1\",\"manufacturer\":\"Contoso\",\"model\":\"LJ 9\",\"hasPhysicalDevice\":false,"
+    "{\"displayName\":\"P1\",\"manufacturer\":\"Contoso\",\"model\":\"LJ "
+    "9\",\"hasPhysicalDevice\":false,"
     "\"certificateSigningRequest\":{\"content\":\"MIIC\",\"transportKey\":\"MIIB\"}}";
 
 /* Registers a printer with token; returns its id (static buffer). */
@@ -132,9 +136,12 @@ static const char *make_printer(const char *token)
   free(a.body);
   ck_assert_int_eq(call("GET", url, NULL, &o, &a, &op), 200);
   free(a.body);
-  ck_assert_str_eq(json_string_value(json_object_get(op, "@odata.type")), "#microsoft.graph.printerCreateOperation");
-  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(op, "status"), "state")), "succeeded");
-  snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(json_object_get(op, "printer"), "id")));
+  ck_assert_str_eq(json_string_value(json_object_get(op, "@odata.type")),
+                   "#microsoft.graph.printerCreateOperation");
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(op, "status"), "state")),
+                   "succeeded");
+  snprintf(id, sizeof(id), "%s",
+           json_string_value(json_object_get(json_object_get(op, "printer"), "id")));
   json_decref(op);
   return id;
 }
@@ -151,8 +158,10 @@ START_TEST(test_headers_and_envelope)
   json_t *e = json_object_get(body, "error");
   ck_assert_str_eq(json_string_value(json_object_get(e, "code")), "InvalidAuthenticationToken");
   json_t *inner = json_object_get(e, "innerError");
-  ck_assert_str_eq(json_string_value(json_object_get(inner, "request-id")), answer_header(&a, "request-id"));
-  ck_assert_str_eq(json_string_value(json_object_get(inner, "client-request-id")), "my-correlation-1");
+  ck_assert_str_eq(json_string_value(json_object_get(inner, "request-id")),
+                   answer_header(&a, "request-id"));
+  ck_assert_str_eq(json_string_value(json_object_get(inner, "client-request-id")),
+                   "my-correlation-1");
   ck_assert_uint_eq(strlen(json_string_value(json_object_get(inner, "date"))), 19);
   json_decref(body);
   free(a.body);
@@ -167,7 +176,8 @@ START_TEST(test_request_errors)
   ck_assert_int_eq(call("POST", "/v1.0/print/shares", "{}", &text, &a, NULL), 415);
   free(a.body);
   ck_assert_int_eq(req("POST", "/v1.0/print/shares", "{\"displayName\":", &body), 400);
-  ck_assert(strstr(json_string_value(json_object_get(json_object_get(body, "error"), "message")), "position"));
+  ck_assert(strstr(json_string_value(json_object_get(json_object_get(body, "error"), "message")),
+                   "position"));
   json_decref(body);
   ck_assert_int_eq(req("POST", "/v1.0/print/shares", "[1,2]", NULL), 400);
   ck_assert_int_eq(req("POST", "/v1.0/print/shares", "\"x\"", NULL), 400);
@@ -176,7 +186,8 @@ START_TEST(test_request_errors)
   ck_assert_int_eq(req("GET", "/v2.0/print/printers", NULL, NULL), 400);
   ck_assert_int_eq(req("GET", "/v1.0/print/printers?$select=bogus", NULL, NULL), 400);
   ck_assert_int_eq(req("GET", "/v1.0/print/printers?$top=x", NULL, NULL), 400);
-  ck_assert_int_eq(req("GET", "/v1.0/print/printers/00000000-0000-0000-0000-000000000000", NULL, NULL), 404);
+  ck_assert_int_eq(
+      req("GET", "/v1.0/print/printers/00000000-0000-0000-0000-000000000000", NULL, NULL), 404);
   /* Deep nesting is refused before validation. */
   char deep[200] = "{\"location\":";
   for (int i = 0; i < 40; i++)
@@ -230,21 +241,33 @@ START_TEST(test_printer_lifecycle)
 
   /* PATCH: good values apply, bad ones are refused and change nothing. */
   snprintf(url, sizeof(url), "/v1.0/print/printers/%s", id);
-  ck_assert_int_eq(req("PATCH", url, "{\"displayName\":\"P2\",\"location\":{\"building\":\"B1\",\"latitude\":1.5},"
-                                     "\"defaults\":{\"colorMode\":\"color\",\"copiesPerJob\":2}}", &p), 200);
+  ck_assert_int_eq(
+      req("PATCH", url,
+          "{\"displayName\":\"P2\",\"location\":{\"building\":\"B1\",\"latitude\":1.5},"
+          "\"defaults\":{\"colorMode\":\"color\",\"copiesPerJob\":2}}",
+          &p),
+      200);
   ck_assert_str_eq(json_string_value(json_object_get(p, "displayName")), "P2");
-  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "location"), "building")), "B1");
-  ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(p, "defaults"), "copiesPerJob")), 2);
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "location"), "building")),
+                   "B1");
+  ck_assert_int_eq(
+      json_integer_value(json_object_get(json_object_get(p, "defaults"), "copiesPerJob")), 2);
   json_decref(p);
-  static const char *const bad[] = {"{\"defaults\":{\"colorMode\":\"rainbow\"}}", "{\"location\":{\"latitude\":\"n\"}}",
-                                    "{\"displayName\":null}", "{\"id\":\"x\"}", "{\"isShared\":true}",
-                                    "{\"status\":{\"state\":\"idle\"}}", "{\"manufacturer\":\"X\"}", "{\"bogus\":1}",
+  static const char *const bad[] = {"{\"defaults\":{\"colorMode\":\"rainbow\"}}",
+                                    "{\"location\":{\"latitude\":\"n\"}}",
+                                    "{\"displayName\":null}",
+                                    "{\"id\":\"x\"}",
+                                    "{\"isShared\":true}",
+                                    "{\"status\":{\"state\":\"idle\"}}",
+                                    "{\"manufacturer\":\"X\"}",
+                                    "{\"bogus\":1}",
                                     "{\"displayName\":\"ok\",\"bogus\":1}"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     ck_assert_msg(req("PATCH", url, bad[i], NULL) == 400, "%s", bad[i]);
   ck_assert_int_eq(req("GET", url, NULL, &p), 200);
   ck_assert_str_eq(json_string_value(json_object_get(p, "displayName")), "P2");
-  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "defaults"), "colorMode")), "color");
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "defaults"), "colorMode")),
+                   "color");
   json_decref(p);
 
   /* restoreFactoryDefaults brings the registration defaults back. */
@@ -252,7 +275,8 @@ START_TEST(test_printer_lifecycle)
   ck_assert_int_eq(req("POST", url, NULL, NULL), 204);
   snprintf(url, sizeof(url), "/v1.0/print/printers/%s", id);
   ck_assert_int_eq(req("GET", url, NULL, &p), 200);
-  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "defaults"), "colorMode")), "auto");
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "defaults"), "colorMode")),
+                   "auto");
   json_decref(p);
 
   /* The list leaves out defaults and capabilities. */
@@ -277,13 +301,18 @@ START_TEST(test_app_patch)
   const char *id = make_printer(app_token);
   snprintf(url, sizeof(url), "/v1.0/print/printers/%s", id);
   call_opts_t o = {app_token, "application/json", NULL};
-  ck_assert_int_eq(call("PATCH", url, "{\"manufacturer\":\"Fabrikam\",\"isAcceptingJobs\":false,"
-                                      "\"status\":{\"state\":\"stopped\",\"details\":[\"mediaJam\"]}}", &o, &a, &p), 200);
+  ck_assert_int_eq(call("PATCH", url,
+                        "{\"manufacturer\":\"Fabrikam\",\"isAcceptingJobs\":false,"
+                        "\"status\":{\"state\":\"stopped\",\"details\":[\"mediaJam\"]}}",
+                        &o, &a, &p),
+                   200);
   free(a.body);
   ck_assert_str_eq(json_string_value(json_object_get(p, "manufacturer")), "Fabrikam");
   ck_assert(json_is_false(json_object_get(p, "isAcceptingJobs")));
-  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "status"), "state")), "stopped");
-  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "status"), "description")), "");
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "status"), "state")),
+                   "stopped");
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "status"), "description")),
+                   "");
   json_decref(p);
   /* Another printer, registered by a user: the app may not. */
   const char *other = make_printer(admin);
@@ -301,7 +330,8 @@ START_TEST(test_shares)
   const char *p1 = strdup(make_printer(admin));
   const char *p2 = strdup(make_printer(admin));
   snprintf(bind, sizeof(bind), "https://graph.microsoft.com/v1.0/print/printers/%s", p1);
-  snprintf(body, sizeof(body), "{\"displayName\":\"S1\",\"allowAllUsers\":true,\"printer@odata.bind\":\"%s\"}", bind);
+  snprintf(body, sizeof(body),
+           "{\"displayName\":\"S1\",\"allowAllUsers\":true,\"printer@odata.bind\":\"%s\"}", bind);
   call_opts_t o = {admin, "application/json", NULL};
   ck_assert_int_eq(call("POST", "/v1.0/print/shares", body, &o, &a, &s), 201);
   snprintf(share, sizeof(share), "%s", json_string_value(json_object_get(s, "id")));
@@ -315,10 +345,14 @@ START_TEST(test_shares)
   /* Name rules and binds. */
   static const char *const bad[] = {
       "{\"allowAllUsers\":true,\"printer@odata.bind\":\"/print/printers/%s\"}",
-      "{\"displayName\":\"123456789012345678901234567890123456789012345678901\",\"printer@odata.bind\":\"print/printers/%s\"}",
-      "{\"displayName\":\"x\"}", "{\"displayName\":\"x\",\"printer@odata.bind\":\"/print/shares/%s\"}",
-      "{\"displayName\":\"x\",\"printer@odata.bind\":\"/print/printers/00000000-0000-0000-0000-000000000000\"}",
-      "{\"displayName\":\"x\",\"createdDateTime\":\"2020-01-01T00:00:00Z\",\"printer@odata.bind\":\"/print/printers/%s\"}"};
+      "{\"displayName\":\"123456789012345678901234567890123456789012345678901\",\"printer@odata."
+      "bind\":\"print/printers/%s\"}",
+      "{\"displayName\":\"x\"}",
+      "{\"displayName\":\"x\",\"printer@odata.bind\":\"/print/shares/%s\"}",
+      "{\"displayName\":\"x\",\"printer@odata.bind\":\"/print/printers/"
+      "00000000-0000-0000-0000-000000000000\"}",
+      "{\"displayName\":\"x\",\"createdDateTime\":\"2020-01-01T00:00:00Z\",\"printer@odata.bind\":"
+      "\"/print/printers/%s\"}"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     snprintf(body, sizeof(body), bad[i], p2);
     ck_assert_msg(req("POST", "/v1.0/print/shares", body, NULL) == 400, "%s", body);
@@ -327,7 +361,8 @@ START_TEST(test_shares)
   char name[200] = "";
   for (int i = 0; i < 50; i++)
     strcat(name, "\xc3\xa9");
-  snprintf(body, sizeof(body), "{\"displayName\":\"%s\",\"printer@odata.bind\":\"/v1.0/print/printers/%s\"}", name, p2);
+  snprintf(body, sizeof(body),
+           "{\"displayName\":\"%s\",\"printer@odata.bind\":\"/v1.0/print/printers/%s\"}", name, p2);
   ck_assert_int_eq(req("POST", "/v1.0/print/shares", body, &s), 201);
   char share2[64];
   snprintf(share2, sizeof(share2), "%s", json_string_value(json_object_get(s, "id")));
@@ -351,7 +386,8 @@ START_TEST(test_shares)
   snprintf(url, sizeof(url), "/v1.0/print/shares/%s", share);
   snprintf(body, sizeof(body), "{\"printer@odata.bind\":\"/print/printers/%s\"}", p2);
   ck_assert_int_eq(req("PATCH", url, body, NULL), 409);
-  ck_assert_int_eq(req("PATCH", url, "{\"displayName\":\"Renamed\",\"allowAllUsers\":false}", &s), 200);
+  ck_assert_int_eq(req("PATCH", url, "{\"displayName\":\"Renamed\",\"allowAllUsers\":false}", &s),
+                   200);
   ck_assert_str_eq(json_string_value(json_object_get(s, "displayName")), "Renamed");
   ck_assert(json_is_false(json_object_get(s, "allowAllUsers")));
   json_decref(s);
@@ -395,7 +431,8 @@ START_TEST(test_tenant_isolation)
   ck_assert_uint_eq(json_array_size(json_object_get(list, "value")), 0);
   json_decref(list);
   char body[256];
-  snprintf(body, sizeof(body), "{\"displayName\":\"steal\",\"printer@odata.bind\":\"/print/printers/%s\"}", id);
+  snprintf(body, sizeof(body),
+           "{\"displayName\":\"steal\",\"printer@odata.bind\":\"/print/printers/%s\"}", id);
   ck_assert_int_eq(call("POST", "/v1.0/print/shares", body, &o, &a, NULL), 400);
   free(a.body);
   ck_assert_int_eq(req("GET", url, NULL, NULL), 200);
@@ -408,7 +445,8 @@ START_TEST(test_demo_idempotent)
   json_t *list;
   ck_assert_int_eq(up_app_seed_demo(app, &err), UP_OK);
   ck_assert_int_eq(up_app_seed_demo(app, &err), UP_OK);
-  char *user = issue(&(up_token_spec_t){.upn = "user@contoso.com", .scopes = "PrinterShare.ReadBasic.All"});
+  char *user =
+      issue(&(up_token_spec_t){.upn = "user@contoso.com", .scopes = "PrinterShare.ReadBasic.All"});
   up_answer_t a;
   call_opts_t o = {user, NULL, NULL};
   ck_assert_int_eq(call("GET", "/v1.0/print/shares", NULL, &o, &a, &list), 200);

@@ -26,7 +26,8 @@ static const struct {
     {"PATCH", "/v1.0/print/printers/abc", UP_OK, "/print/printers/{printerId}", "abc", NULL},
     {"POST", "/v1.0/print/printers/abc/restorefactorydefaults", UP_OK,
      "/print/printers/{printerId}/restoreFactoryDefaults", "abc", NULL},
-    {"GET", "/v1.0/print/printers/p/shares/s", UP_OK, "/print/printers/{printerId}/shares/{shareId}", "p", NULL},
+    {"GET", "/v1.0/print/printers/p/shares/s", UP_OK,
+     "/print/printers/{printerId}/shares/{shareId}", "p", NULL},
     {"GET", "/v1.0/print/shares/s/printer", UP_OK, "/print/shares/{shareId}/printer", "s", NULL},
     {"GET", "/beta/print/printerShares/s", UP_OK, "/print/printerShares/{shareId}", "s", NULL},
     {"GET", "/v1.0/print/printerShares/s", UP_INVALID, NULL, NULL, "printerShares"},
@@ -50,16 +51,17 @@ START_TEST(test_match)
   up_route_match_t m;
   up_error_t err;
   up_error_clear(&err);
-  up_status_t st = up_router_match(up_routes, cases[_i].path, up_method_parse(cases[_i].method), &m, &err);
-  ck_assert_msg(st == cases[_i].expect, "%s %s: status %d, expected %d (%s)", cases[_i].method, cases[_i].path,
-                st, cases[_i].expect, err.message);
+  up_status_t st =
+      up_router_match(up_routes, cases[_i].path, up_method_parse(cases[_i].method), &m, &err);
+  ck_assert_msg(st == cases[_i].expect, "%s %s: status %d, expected %d (%s)", cases[_i].method,
+                cases[_i].path, st, cases[_i].expect, err.message);
   if (st == UP_OK) {
     ck_assert_str_eq(m.route->pattern, cases[_i].pattern);
     if (cases[_i].param0)
       ck_assert_str_eq(m.params.v[0], cases[_i].param0);
   } else if (cases[_i].message) {
-    ck_assert_msg(strstr(err.message, cases[_i].message), "%s: message '%s' lacks '%s'", cases[_i].path,
-                  err.message, cases[_i].message);
+    ck_assert_msg(strstr(err.message, cases[_i].message), "%s: message '%s' lacks '%s'",
+                  cases[_i].path, err.message, cases[_i].message);
   }
   up_route_match_fini(&m);
 }
@@ -97,8 +99,8 @@ START_TEST(test_every_route_reachable)
     }
     up_route_match_t m;
     up_error_t err;
-    ck_assert_msg(up_router_match(up_routes, path, r->method, &m, &err) == UP_OK, "%s %s", up_method_name(r->method),
-                  path);
+    ck_assert_msg(up_router_match(up_routes, path, r->method, &m, &err) == UP_OK, "%s %s",
+                  up_method_name(r->method), path);
     ck_assert_ptr_eq(m.route, r);
     up_route_match_fini(&m);
   }

@@ -98,8 +98,9 @@ START_TEST(test_query)
 {
   up_query_t q;
   up_error_t err;
-  ck_assert_int_eq(up_query_parse("$select=id,displayName,%20capabilities&foo=bar&$top=5&count=true", &q, &err),
-                   UP_OK);
+  ck_assert_int_eq(
+      up_query_parse("$select=id,displayName,%20capabilities&foo=bar&$top=5&count=true", &q, &err),
+      UP_OK);
   ck_assert(q.has_select);
   ck_assert_uint_eq(q.n_select, 3);
   ck_assert_str_eq(q.select[2], "capabilities");
@@ -108,15 +109,18 @@ START_TEST(test_query)
   ck_assert_int_eq(q.top, 5);
   ck_assert_int_eq(q.count, 1);
   up_query_fini(&q);
-  ck_assert_int_eq(up_query_parse("select=id&$filter=createdBy%2FuserPrincipalName%20eq%20'a'", &q, &err), UP_OK);
+  ck_assert_int_eq(
+      up_query_parse("select=id&$filter=createdBy%2FuserPrincipalName%20eq%20'a'", &q, &err),
+      UP_OK);
   ck_assert_str_eq(q.filter, "createdBy/userPrincipalName eq 'a'");
   up_query_fini(&q);
   ck_assert_int_eq(up_query_parse(NULL, &q, &err), UP_OK);
   ck_assert(!q.has_select);
   ck_assert_int_eq(q.top, -1);
   up_query_fini(&q);
-  static const char *const bad[] = {"$select=a&$select=b", "$select=a,,b", "$top=-1", "$top=x", "$count=maybe",
-                                    "$bogus=1", "$select=%zz", "$format=xml"};
+  static const char *const bad[] = {
+      "$select=a&$select=b", "$select=a,,b", "$top=-1",     "$top=x",
+      "$count=maybe",        "$bogus=1",     "$select=%zz", "$format=xml"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     ck_assert_msg(up_query_parse(bad[i], &q, &err) == UP_INVALID, "%s", bad[i]);
     up_query_fini(&q);
@@ -128,8 +132,10 @@ START_TEST(test_config)
 {
   up_config_t c;
   char msg[256];
-  char *ok[] = {"--listen", "[::1]:0", "--data=/tmp/x", "--threads", "4", "--demo", "--log-level", "debug",
-                "--base-url", "https://print.example.test/", "--max-json-kb", "4", "--max-url-kb", "1"};
+  char *ok[] = {
+      "--listen",      "[::1]:0",     "--data=/tmp/x", "--threads",  "4",
+      "--demo",        "--log-level", "debug",         "--base-url", "https://print.example.test/",
+      "--max-json-kb", "4",           "--max-url-kb",  "1"};
   up_config_defaults(&c);
   ck_assert_str_eq(c.listen_host, "127.0.0.1");
   ck_assert_uint_eq(c.listen_port, 8080);
@@ -143,12 +149,14 @@ START_TEST(test_config)
   ck_assert_str_eq(c.base_url, "https://print.example.test");
   ck_assert_uint_eq(c.max_json_kb, 4);
   ck_assert_uint_eq(c.max_url_kb, 1);
-  static char *bad[][2] = {{"--threads", "0"},    {"--threads", "x"},      {"--listen", "nohost"},
-                           {"--listen", "h:99999"}, {"--log-level", "loud"}, {"--base-url", "ftp://x"},
-                           {"--bogus", "1"},      {"--max-json-kb", "-1"}, {"positional", "x"}};
+  static char *bad[][2] = {
+      {"--threads", "0"},      {"--threads", "x"},      {"--listen", "nohost"},
+      {"--listen", "h:99999"}, {"--log-level", "loud"}, {"--base-url", "ftp://x"},
+      {"--bogus", "1"},        {"--max-json-kb", "-1"}, {"positional", "x"}};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     up_config_defaults(&c);
-    ck_assert_msg(!up_config_parse_serve(&c, 2, bad[i], msg, sizeof(msg)), "%s %s", bad[i][0], bad[i][1]);
+    ck_assert_msg(!up_config_parse_serve(&c, 2, bad[i], msg, sizeof(msg)), "%s %s", bad[i][0],
+                  bad[i][1]);
     ck_assert(msg[0]);
   }
   char *missing[] = {"--data"};

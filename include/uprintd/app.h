@@ -10,11 +10,11 @@
 #include "uprintd/store.h"
 
 struct up_app {
-  up_config_t config;      /**< settings (read-only after start) */
-  char base_url[512];      /**< absolute URL prefix of links, no trailing '/' */
-  up_store_t *store;       /**< persistence */
-  up_schema_t *schema;     /**< Graph models */
-  up_keyring_t *keys;      /**< token keys */
+  up_config_t config;  /**< settings (read-only after start) */
+  char base_url[512];  /**< absolute URL prefix of links, no trailing '/' */
+  up_store_t *store;   /**< persistence */
+  up_schema_t *schema; /**< Graph models */
+  up_keyring_t *keys;  /**< token keys */
 };
 typedef struct up_app up_app_t;
 

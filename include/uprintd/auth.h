@@ -13,7 +13,7 @@
 #define UP_DEFAULT_CLIENT_APP "8c3d9e1f-5a7b-4c2d-b6e8-1f2a3b4c5d6e"
 /** Directory role template ids (wids claim). */
 #define UP_ROLE_PRINTER_ADMIN "644ef478-e28f-4e28-b9dc-3fdde9aa0b1f"
-#define UP_ROLE_GLOBAL_ADMIN "62e90394-69f5-4237-9190-012177145e10"
+#define UP_ROLE_GLOBAL_ADMIN  "62e90394-69f5-4237-9190-012177145e10"
 /** File name of the signing key inside the data folder (32 random bytes, mode 0600). */
 #define UP_KEY_FILE "signing.key"
 
@@ -27,14 +27,14 @@ typedef struct up_principal {
   char *app_id;               /**< appid: the client application */
   char **scopes;              /**< scp split on spaces (delegated) */
   size_t n_scopes;
-  char **roles;               /**< roles: application permissions (app) */
+  char **roles; /**< roles: application permissions (app) */
   size_t n_roles;
-  char **wids;                /**< directory role template ids */
+  char **wids; /**< directory role template ids */
   size_t n_wids;
-  char **groups;              /**< group object ids */
+  char **groups; /**< group object ids */
   size_t n_groups;
-  int64_t issued_at;          /**< iat, seconds since the epoch */
-  int64_t expires_at;         /**< exp, seconds since the epoch */
+  int64_t issued_at;  /**< iat, seconds since the epoch */
+  int64_t expires_at; /**< exp, seconds since the epoch */
 } up_principal_t;
 
 void up_principal_fini(up_principal_t *p);
@@ -56,18 +56,18 @@ void up_keyring_free(up_keyring_t *k);
 
 /** What to put in a new token. Strings may be NULL where noted. */
 typedef struct up_token_spec {
-  const char *tenant_id;  /**< NULL: UP_DEFAULT_TENANT */
-  const char *upn;        /**< user principal name; NULL: an application token */
-  const char *name;       /**< display name; NULL: derived from upn (or app id) */
-  const char *oid;        /**< NULL: delegated: v5 GUID of (tenant, lower-cased upn);
-                               app: v5 GUID of (tenant, "app:" + app id) */
-  const char *app_id;     /**< NULL for delegated: UP_DEFAULT_CLIENT_APP; required for apps */
-  const char *scopes;     /**< space-separated: scp (delegated) or roles (app) */
-  const char *roles;      /**< space-separated directory roles: names PrinterAdministrator,
-                               GlobalAdministrator, or role template GUIDs (delegated only) */
-  const char *groups;     /**< space-separated group ids, may be NULL */
-  int64_t expires_in;     /**< seconds; <= 0: 3600 */
-  int64_t now;            /**< issue time (seconds since the epoch); 0: the current time */
+  const char *tenant_id; /**< NULL: UP_DEFAULT_TENANT */
+  const char *upn;       /**< user principal name; NULL: an application token */
+  const char *name;      /**< display name; NULL: derived from upn (or app id) */
+  const char *oid;       /**< NULL: delegated: v5 GUID of (tenant, lower-cased upn);
+                              app: v5 GUID of (tenant, "app:" + app id) */
+  const char *app_id;    /**< NULL for delegated: UP_DEFAULT_CLIENT_APP; required for apps */
+  const char *scopes;    /**< space-separated: scp (delegated) or roles (app) */
+  const char *roles;     /**< space-separated directory roles: names PrinterAdministrator,
+                              GlobalAdministrator, or role template GUIDs (delegated only) */
+  const char *groups;    /**< space-separated group ids, may be NULL */
+  int64_t expires_in;    /**< seconds; <= 0: 3600 */
+  int64_t now;           /**< issue time (seconds since the epoch); 0: the current time */
 } up_token_spec_t;
 
 /** Issues a signed token. *out is a new string; caller frees with free().

@@ -11,7 +11,7 @@
 
 #if defined(__GNUC__)
 #define UP_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define UP_UNUSED __attribute__((unused))
+#define UP_UNUSED       __attribute__((unused))
 #else
 #define UP_PRINTF(f, a)
 #define UP_UNUSED

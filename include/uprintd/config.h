@@ -7,15 +7,15 @@
 #include "uprintd/log.h"
 
 typedef struct up_config {
-  char listen_host[256];   /**< --listen HOST part */
-  unsigned listen_port;    /**< --listen PORT part (0: the kernel picks one) */
-  char data_dir[1024];     /**< --data */
-  char base_url[512];      /**< --base-url, without trailing '/'; "" = from the listen address */
-  unsigned threads;        /**< --threads: HTTP worker threads */
+  char listen_host[256];    /**< --listen HOST part */
+  unsigned listen_port;     /**< --listen PORT part (0: the kernel picks one) */
+  char data_dir[1024];      /**< --data */
+  char base_url[512];       /**< --base-url, without trailing '/'; "" = from the listen address */
+  unsigned threads;         /**< --threads: HTTP worker threads */
   up_log_level_t log_level; /**< --log-level */
-  bool demo;               /**< --demo */
-  unsigned max_json_kb;    /**< --max-json-kb: largest JSON request body */
-  unsigned max_url_kb;     /**< --max-url-kb: longest request URL (path and query) */
+  bool demo;                /**< --demo */
+  unsigned max_json_kb;     /**< --max-json-kb: largest JSON request body */
+  unsigned max_url_kb;      /**< --max-url-kb: longest request URL (path and query) */
 } up_config_t;
 
 /** Fills the defaults. */

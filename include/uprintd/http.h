@@ -29,8 +29,8 @@ typedef enum up_body_kind {
   UP_BODY_JSON_OPT, /**< a JSON object, or nothing */
 } up_body_kind_t;
 
-#define UP_MAX_PARAMS 6      /**< path parameters per route */
-#define UP_MAX_HEADERS 8     /**< extra response headers */
+#define UP_MAX_PARAMS  6 /**< path parameters per route */
+#define UP_MAX_HEADERS 8 /**< extra response headers */
 
 /** Parameters of a route, in pattern order ({id} placeholders). */
 typedef struct up_params {
@@ -43,15 +43,15 @@ typedef struct up_params {
 typedef struct up_request {
   up_method_t method;
   up_api_version_t version;
-  const char *path;                 /**< decoded path after the version, e.g. "/print/printers/x" */
-  up_params_t params;               /**< decoded {placeholders} of the route */
-  const up_query_t *query;          /**< parsed query options */
-  const up_principal_t *principal;  /**< the caller (NULL only for routes without auth) */
-  struct json_t *body;              /**< parsed JSON object, or NULL */
-  const char *request_id;           /**< our request id (GUID) */
-  const char *client_request_id;    /**< the client's, or request_id */
+  const char *path;                /**< decoded path after the version, e.g. "/print/printers/x" */
+  up_params_t params;              /**< decoded {placeholders} of the route */
+  const up_query_t *query;         /**< parsed query options */
+  const up_principal_t *principal; /**< the caller (NULL only for routes without auth) */
+  struct json_t *body;             /**< parsed JSON object, or NULL */
+  const char *request_id;          /**< our request id (GUID) */
+  const char *client_request_id;   /**< the client's, or request_id */
   const char *(*header)(const struct up_request *req, const char *name); /**< request header */
-  void *glue;                       /**< the HTTP layer's own state */
+  void *glue; /**< the HTTP layer's own state */
 } up_request_t;
 
 /** Looks up a request header (case-insensitive); NULL when absent. */
@@ -62,12 +62,12 @@ static inline const char *up_request_header(const up_request_t *req, const char 
 
 /** What the handler answers. Filled by the up_reply_* functions (response.h). */
 typedef struct up_response {
-  int status;                  /**< HTTP status */
-  struct json_t *body;         /**< JSON body (owned), or NULL for none */
+  int status;          /**< HTTP status */
+  struct json_t *body; /**< JSON body (owned), or NULL for none */
   struct {
     char name[32];
     char value[1024];
-  } headers[UP_MAX_HEADERS];   /**< extra headers */
+  } headers[UP_MAX_HEADERS]; /**< extra headers */
   size_t n_headers;
 } up_response_t;
 
@@ -79,11 +79,11 @@ typedef up_status_t (*up_handler_fn)(up_app_t *app, const up_request_t *req, up_
 /** One row of the route table. */
 typedef struct up_route {
   up_method_t method;
-  const char *pattern;   /**< "/print/printers/{id}"; literal segments match case-insensitively */
+  const char *pattern; /**< "/print/printers/{id}"; literal segments match case-insensitively */
   up_handler_fn handler;
-  up_body_kind_t body;   /**< body kind */
-  unsigned versions;     /**< bit mask of up_api_version_t (UP_API_V1 | UP_API_BETA) */
-  bool anonymous;        /**< true: no bearer token required */
+  up_body_kind_t body; /**< body kind */
+  unsigned versions;   /**< bit mask of up_api_version_t (UP_API_V1 | UP_API_BETA) */
+  bool anonymous;      /**< true: no bearer token required */
 } up_route_t;
 
 #endif

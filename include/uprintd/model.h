@@ -35,8 +35,8 @@ struct json_t *up_operation_render(const up_operation_t *op, const up_printer_t 
 
 /** Validates a printers/create body and fills p (registration) — the caller sets ids, tenant,
  *  times and the registering caller. */
-up_status_t up_printer_from_create(const up_app_t *app, const struct json_t *body, up_api_version_t ver,
-                                   up_printer_t *p, up_error_t *err);
+up_status_t up_printer_from_create(const up_app_t *app, const struct json_t *body,
+                                   up_api_version_t ver, up_printer_t *p, up_error_t *err);
 
 /** Default printerStatus, printerCapabilities and printerDefaults JSON text of a new printer's
  *  simulated device (new strings). */
@@ -47,18 +47,19 @@ char *up_printer_default_defaults(void);
 /** Validates a PATCH body for printer p (is_app: application caller) and applies it to p.
  *  Delegated callers may change displayName, location and defaults; applications also
  *  manufacturer, model, isAcceptingJobs, status and capabilities. */
-up_status_t up_printer_apply_patch(const up_app_t *app, const struct json_t *body, up_api_version_t ver,
-                                   bool is_app, up_printer_t *p, up_error_t *err);
+up_status_t up_printer_apply_patch(const up_app_t *app, const struct json_t *body,
+                                   up_api_version_t ver, bool is_app, up_printer_t *p,
+                                   up_error_t *err);
 
 /** Validates a share create body: fills s->display_name, allow_all_users and s->printer_id
  *  (from printer@odata.bind). */
-up_status_t up_share_from_create(const up_app_t *app, const struct json_t *body, up_api_version_t ver,
-                                 up_share_t *s, up_error_t *err);
+up_status_t up_share_from_create(const up_app_t *app, const struct json_t *body,
+                                 up_api_version_t ver, up_share_t *s, up_error_t *err);
 
 /** Validates a share PATCH body and applies it to s (displayName, allowAllUsers,
  *  printer@odata.bind). */
-up_status_t up_share_apply_patch(const up_app_t *app, const struct json_t *body, up_api_version_t ver,
-                                 up_share_t *s, up_error_t *err);
+up_status_t up_share_apply_patch(const up_app_t *app, const struct json_t *body,
+                                 up_api_version_t ver, up_share_t *s, up_error_t *err);
 
 /** Extracts the printer id of a printer@odata.bind value: an absolute or relative URL ending in
  *  print/printers/{id} (optionally with a version segment). False when it is not one. */

@@ -15,27 +15,27 @@
 /** microsoft.graph.printer (with its printerBase members). Strings are heap-owned by the struct;
  *  release them with up_printer_fini. NULL means a JSON null. */
 typedef struct up_printer {
-  char id[UP_ID_SIZE];        /**< id */
-  char tenant_id[UP_ID_SIZE]; /**< owning tenant (token tid) */
-  char *display_name;         /**< displayName (not null) */
-  char *manufacturer;         /**< manufacturer */
-  char *model;                /**< model */
-  int is_accepting_jobs;      /**< isAcceptingJobs: 0, 1 or UP_BOOL_NULL */
-  bool has_physical_device;   /**< hasPhysicalDevice */
-  char *physical_device_id;   /**< physicalDeviceId given at registration */
-  char *connector_id;         /**< connectorId given at registration */
-  char *registered_by_app;    /**< appid of the registering caller (app PATCH ownership) */
-  char *registered_by_user;   /**< oid of the registering user, or NULL */
-  up_time_t registered_at;    /**< registeredDateTime */
-  up_time_t last_seen_at;     /**< lastSeenDateTime, UP_TIME_NULL = null */
-  char *status_json;          /**< status: printerStatus JSON object text (not null) */
-  char *location_json;        /**< location: printerLocation JSON text, NULL = null */
-  char *defaults_json;        /**< defaults: printerDefaults JSON text, NULL = null */
+  char id[UP_ID_SIZE];         /**< id */
+  char tenant_id[UP_ID_SIZE];  /**< owning tenant (token tid) */
+  char *display_name;          /**< displayName (not null) */
+  char *manufacturer;          /**< manufacturer */
+  char *model;                 /**< model */
+  int is_accepting_jobs;       /**< isAcceptingJobs: 0, 1 or UP_BOOL_NULL */
+  bool has_physical_device;    /**< hasPhysicalDevice */
+  char *physical_device_id;    /**< physicalDeviceId given at registration */
+  char *connector_id;          /**< connectorId given at registration */
+  char *registered_by_app;     /**< appid of the registering caller (app PATCH ownership) */
+  char *registered_by_user;    /**< oid of the registering user, or NULL */
+  up_time_t registered_at;     /**< registeredDateTime */
+  up_time_t last_seen_at;      /**< lastSeenDateTime, UP_TIME_NULL = null */
+  char *status_json;           /**< status: printerStatus JSON object text (not null) */
+  char *location_json;         /**< location: printerLocation JSON text, NULL = null */
+  char *defaults_json;         /**< defaults: printerDefaults JSON text, NULL = null */
   char *factory_defaults_json; /**< defaults restored by restoreFactoryDefaults, NULL = null */
-  char *capabilities_json;    /**< capabilities: printerCapabilities JSON text, NULL = null */
+  char *capabilities_json;     /**< capabilities: printerCapabilities JSON text, NULL = null */
   /* Derived on read, ignored on write: */
-  bool is_shared;               /**< isShared: a share points at this printer */
-  char share_id[UP_ID_SIZE];    /**< that share's id, "" when none */
+  bool is_shared;            /**< isShared: a share points at this printer */
+  char share_id[UP_ID_SIZE]; /**< that share's id, "" when none */
 } up_printer_t;
 
 /** microsoft.graph.printerShare. The printer it points at is read with it (joined). */

@@ -12,14 +12,14 @@ typedef struct up_query {
   char *select[UP_QUERY_MAX_SELECT]; /**< $select items, in order */
   size_t n_select;
   bool has_select;
-  char *expand;  /**< $expand, raw */
-  char *filter;  /**< $filter, raw */
-  char *orderby; /**< $orderby, raw */
-  char *search;  /**< $search, raw */
+  char *expand;    /**< $expand, raw */
+  char *filter;    /**< $filter, raw */
+  char *orderby;   /**< $orderby, raw */
+  char *search;    /**< $search, raw */
   char *skiptoken; /**< $skiptoken, raw */
-  long top;      /**< $top, -1 when absent */
-  long skip;     /**< $skip, -1 when absent */
-  int count;     /**< $count: -1 absent, 0 false, 1 true */
+  long top;        /**< $top, -1 when absent */
+  long skip;       /**< $skip, -1 when absent */
+  int count;       /**< $count: -1 absent, 0 false, 1 true */
 } up_query_t;
 
 /** Parses a raw query string (without '?'; may be NULL or empty). Unknown non-$ parameters are

@@ -9,7 +9,8 @@
 
 /** The JSON content type Graph sends. */
 #define UP_JSON_CONTENT_TYPE                                                                       \
-  "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+  "application/"                                                                                   \
+  "json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
 /** HTTP status for st, and Graph's default error.code for it. */
 int up_status_http(up_status_t st);
@@ -18,8 +19,8 @@ const char *up_status_code(up_status_t st);
 /** Answers status with body (taken: owned by resp afterwards, also on failure). The body is
  *  prefixed with "@odata.context": "<base>/<version>/$metadata#<context>" when context is not
  *  NULL. Returns UP_NOMEM when it cannot build the result. */
-up_status_t up_reply_json(const up_app_t *app, const up_request_t *req, up_response_t *resp, int status,
-                          const char *context, struct json_t *body);
+up_status_t up_reply_json(const up_app_t *app, const up_request_t *req, up_response_t *resp,
+                          int status, const char *context, struct json_t *body);
 
 /** Answers {"@odata.context": ..., "value": items} (items taken). */
 up_status_t up_reply_collection(const up_app_t *app, const up_request_t *req, up_response_t *resp,

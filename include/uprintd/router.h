@@ -9,13 +9,13 @@
 
 /** The outcome of matching one path. Owns the decoded segments. */
 typedef struct up_route_match {
-  const up_route_t *route;   /**< the route, when matched */
-  up_api_version_t version;  /**< the version segment */
-  up_params_t params;        /**< pointers into segs */
+  const up_route_t *route;     /**< the route, when matched */
+  up_api_version_t version;    /**< the version segment */
+  up_params_t params;          /**< pointers into segs */
   char *segs[UP_MAX_SEGMENTS]; /**< decoded path segments after the version */
   size_t n_segs;
-  char *path;                /**< decoded path after the version, "/print/..." */
-  unsigned allowed;          /**< with UP_METHOD_NOT_ALLOWED: bit mask of allowed methods */
+  char *path;       /**< decoded path after the version, "/print/..." */
+  unsigned allowed; /**< with UP_METHOD_NOT_ALLOWED: bit mask of allowed methods */
 } up_route_match_t;
 
 /** Matches raw_path (percent-encoded, no query) and method against routes (ended by a NULL

@@ -44,7 +44,8 @@ bool up_schema_validate_property(const up_schema_t *schema, const char *type, co
 /** Property lookup: true when type (or a base type) declares prop in version ver; the out
  *  parameters (each may be NULL) receive its flags. */
 bool up_schema_property_find(const up_schema_t *schema, const char *type, const char *prop,
-                             up_api_version_t ver, bool *read_only, bool *nullable, bool *navigation);
+                             up_api_version_t ver, bool *read_only, bool *nullable,
+                             bool *navigation);
 
 /** True when enum_name has member. */
 bool up_schema_enum_has(const up_schema_t *schema, const char *enum_name, const char *member);
@@ -53,6 +54,7 @@ bool up_schema_enum_has(const up_schema_t *schema, const char *enum_name, const 
 long up_schema_enum_value(const up_schema_t *schema, const char *enum_name, const char *member);
 
 /** True when member is declared after unknownFutureValue (an evolvable member). */
-bool up_schema_enum_is_evolvable(const up_schema_t *schema, const char *enum_name, const char *member);
+bool up_schema_enum_is_evolvable(const up_schema_t *schema, const char *enum_name,
+                                 const char *member);
 
 #endif

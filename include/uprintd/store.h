@@ -36,12 +36,12 @@ int up_store_schema_latest(void);
 /* --- printers and their registration operations --- */
 
 /** Inserts printer p and operation op (which names p in printer_id) in one transaction. */
-up_status_t up_store_printer_create(up_store_t *store, const up_printer_t *p, const up_operation_t *op,
-                                    up_error_t *err);
+up_status_t up_store_printer_create(up_store_t *store, const up_printer_t *p,
+                                    const up_operation_t *op, up_error_t *err);
 
 /** Reads one printer (with is_shared/share_id). out is zeroed first; caller fini's it. */
-up_status_t up_store_printer_get(up_store_t *store, const char *tenant, const char *id, up_printer_t *out,
-                                 up_error_t *err);
+up_status_t up_store_printer_get(up_store_t *store, const char *tenant, const char *id,
+                                 up_printer_t *out, up_error_t *err);
 
 /** All printers of tenant, ordered by registered_at then id. Caller fini's out. */
 up_status_t up_store_printer_list(up_store_t *store, const char *tenant, up_printer_list_t *out,
@@ -70,8 +70,8 @@ up_status_t up_store_operation_list(up_store_t *store, const char *tenant, up_op
 up_status_t up_store_share_create(up_store_t *store, const up_share_t *s, up_error_t *err);
 
 /** Reads one share with its printer joined into out->printer. */
-up_status_t up_store_share_get(up_store_t *store, const char *tenant, const char *id, up_share_t *out,
-                               up_error_t *err);
+up_status_t up_store_share_get(up_store_t *store, const char *tenant, const char *id,
+                               up_share_t *out, up_error_t *err);
 
 /** Shares of tenant (of one printer when printer_id is not NULL), ordered by created_at then
  *  id, each with its printer. */
@@ -84,6 +84,7 @@ up_status_t up_store_share_list(up_store_t *store, const char *tenant, const cha
 up_status_t up_store_share_update(up_store_t *store, const up_share_t *s, up_error_t *err);
 
 /** Deletes a share. */
-up_status_t up_store_share_delete(up_store_t *store, const char *tenant, const char *id, up_error_t *err);
+up_status_t up_store_share_delete(up_store_t *store, const char *tenant, const char *id,
+                                  up_error_t *err);
 
 #endif

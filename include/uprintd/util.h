@@ -5,12 +5,13 @@
 
 #include "uprintd/base.h"
 
-/** A point in time: 100-nanosecond ticks since 1970-01-01T00:00:00Z (Graph's 7 fractional digits). */
+/** A point in time: 100-nanosecond ticks since 1970-01-01T00:00:00Z (Graph's 7 fractional digits).
+ */
 typedef int64_t up_time_t;
 
-#define UP_TIME_NULL ((up_time_t)0) /* "no value" (a null DateTimeOffset) */
+#define UP_TIME_NULL             ((up_time_t)0) /* "no value" (a null DateTimeOffset) */
 #define UP_TIME_TICKS_PER_SECOND 10000000LL
-#define UP_TIME_STRLEN 29 /* "2020-06-15T22:27:03.0318490Z" + NUL */
+#define UP_TIME_STRLEN           29 /* "2020-06-15T22:27:03.0318490Z" + NUL */
 
 /** Now, from CLOCK_REALTIME. */
 up_time_t up_time_now(void);
@@ -21,7 +22,8 @@ void up_time_format(up_time_t t, char out[UP_TIME_STRLEN]);
 /** Writes t as "YYYY-MM-DDThh:mm:ss" (Graph innerError.date form) into out (>= 20 bytes). */
 void up_time_format_seconds(up_time_t t, char out[20]);
 
-/** Parses an ISO-8601 DateTimeOffset (Z or +hh:mm offset, 0-7+ fractional digits); false if malformed. */
+/** Parses an ISO-8601 DateTimeOffset (Z or +hh:mm offset, 0-7+ fractional digits); false if
+ * malformed. */
 bool up_time_parse(const char *s, up_time_t *out);
 
 /** A new random (v4) lower-case GUID. */

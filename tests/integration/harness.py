@@ -215,6 +215,13 @@ class Server:
         self._join_readers()
         return self.proc.returncode if self.proc else None
 
+    def sanitizer_report(self):
+        """The first lines of an AddressSanitizer/UBSan/LeakSanitizer report, or None."""
+        for i, line in enumerate(self.stderr_lines):
+            if "Sanitizer" in line or "runtime error:" in line:
+                return "\n".join(self.stderr_lines[i:i + 40])
+        return None
+
     def tail(self, n=25):
         lines = self.stderr_lines[-n:]
         return "--- uprintd stderr (last %d lines) ---\n%s" % (len(lines), "\n".join(lines))
@@ -549,6 +556,10 @@ class ServerTestCase(GraphTestMixin, unittest.TestCase):
             rc = cls.server.stop()
         finally:
             cls._cleanup_tmp()
+        report = cls.server.sanitizer_report()
+        if report:
+            raise AssertionError("sanitizer report from uprintd during %s:\n%s" % (
+                cls.__name__, report))
         if not alive:
             raise AssertionError("uprintd died during %s (exit %s)\n%s" % (
                 cls.__name__, rc, cls.server.tail()))
@@ -558,9 +569,15 @@ class ServerTestCase(GraphTestMixin, unittest.TestCase):
 
     def tearDown(self):
         srv = getattr(type(self), "server", None)
-        if srv is not None and srv.proc is not None and not srv.alive():
+        if srv is None or srv.proc is None:
+            return
+        if not srv.alive():
             self.fail("uprintd is no longer running (exit %s)\n%s" % (
                 srv.proc.returncode, srv.tail()))
+        report = srv.sanitizer_report()
+        if report and not getattr(type(self), "_reported", False):
+            type(self)._reported = True
+            self.fail("sanitizer report from uprintd:\n" + report)
 
 class CliTestCase(GraphTestMixin, unittest.TestCase):
     """Tests that start their own processes (self.serve); self.data is a fresh folder."""
@@ -572,15 +589,28 @@ class CliTestCase(GraphTestMixin, unittest.TestCase):
         self._admin = None
 
     def tearDown(self):
+        problems = []
         try:
             for s in self._servers:
                 if s.alive():
-                    s.kill()
+                    try:
+                        rc = s.stop()
+                    except AssertionError as e:  # did not stop; it was killed
+                        problems.append(str(e))
+                        continue
+                    if rc != 0:
+                        problems.append("uprintd exited %s on SIGTERM (expected 0)\n%s" % (
+                            rc, s.tail()))
+                report = s.sanitizer_report()
+                if report:
+                    problems.append("sanitizer report from uprintd:\n" + report)
         finally:
             if CONFIG.keep:
                 self._tmp._finalizer.detach()
             else:
                 self._tmp.cleanup()
+        if problems:
+            self.fail("\n".join(problems))
 
     @property
     def admin(self):

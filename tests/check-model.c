@@ -1,0 +1,235 @@
+/* check-model.c - JSON rendering of printers, shares and operations; binds; body checks;
+ * $select and @odata.context.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "model-private.h"
+#include "uprintd/log.h"
+#include "uprintd/util.h"
+
+#include <check.h>
+#include <string.h>
+
+static const struct {
+  const char *url;
+  const char *id; /* NULL: refused */
+} binds[] = {
+    {"https://graph.microsoft.com/v1.0/print/printers/016B5565-3BBF-4067-B9FF-4D68167EB1A6",
+     "016b5565-3bbf-4067-b9ff-4d68167eb1a6"},
+    {"http://127.0.0.1:8080/beta/print/printers/016b5565-3bbf-4067-b9ff-4d68167eb1a6",
+     "016b5565-3bbf-4067-b9ff-4d68167eb1a6"},
+    {"/print/printers/016b5565-3bbf-4067-b9ff-4d68167eb1a6",
+     "016b5565-3bbf-4067-b9ff-4d68167eb1a6"},
+    {"print/printers/016b5565-3bbf-4067-b9ff-4d68167eb1a6", "016b5565-3bbf-4067-b9ff-4d68167eb1a6"},
+    {"/v1.0/Print/Printers/016b5565-3bbf-4067-b9ff-4d68167eb1a6",
+     "016b5565-3bbf-4067-b9ff-4d68167eb1a6"},
+    {"/print/shares/016b5565-3bbf-4067-b9ff-4d68167eb1a6", NULL},
+    {"/print/printers/016b5565-3bbf-4067-b9ff-4d68167eb1a6/jobs", NULL},
+    {"/print/printers/not-a-guid", NULL},
+    {"/print/printers/", NULL},
+    {"https://graph.microsoft.com", NULL},
+    {"https:/", NULL},
+    {"", NULL},
+};
+
+START_TEST(test_bind)
+{
+  char id[UP_ID_SIZE] = "";
+  bool ok = up_model_bind_printer_id(binds[_i].url, id);
+  ck_assert_msg(ok == (binds[_i].id != NULL), "%s", binds[_i].url);
+  if (ok)
+    ck_assert_str_eq(id, binds[_i].id);
+}
+END_TEST
+
+static void sample_printer(up_printer_t *p)
+{
+  memset(p, 0, sizeof(*p));
+  strcpy(p->id, "016b5565-3bbf-4067-b9ff-4d68167eb1a6");
+  p->display_name = strdup("P");
+  p->is_accepting_jobs = UP_BOOL_NULL;
+  p->registered_at = 1592260023LL * UP_TIME_TICKS_PER_SECOND;
+  p->status_json = strdup("{\"state\":\"idle\",\"details\":[],\"description\":\"\"}");
+  p->defaults_json = strdup("{\"copiesPerJob\":1}");
+  p->capabilities_json = strdup("{\"dpis\":[600]}");
+}
+
+START_TEST(test_render_printer)
+{
+  up_printer_t p;
+  sample_printer(&p);
+  json_t *o = up_printer_render(&p, 0);
+  ck_assert(json_is_null(json_object_get(o, "manufacturer")));
+  ck_assert(json_is_null(json_object_get(o, "isAcceptingJobs")));
+  ck_assert(json_is_null(json_object_get(o, "location")));
+  ck_assert(json_is_null(json_object_get(o, "lastSeenDateTime")));
+  ck_assert_str_eq(json_string_value(json_object_get(o, "registeredDateTime")),
+                   "2020-06-15T22:27:03.0000000Z");
+  ck_assert_ptr_null(json_object_get(o, "defaults"));
+  ck_assert_ptr_null(json_object_get(o, "capabilities"));
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "status"), "state")),
+                   "idle");
+  /* id comes first, as Graph writes it. */
+  ck_assert_str_eq(json_object_iter_key(json_object_iter(o)), "id");
+  json_decref(o);
+  o = up_printer_render(&p, UP_RENDER_DEFAULTS | UP_RENDER_CAPABILITIES);
+  ck_assert_int_eq(
+      json_integer_value(json_object_get(json_object_get(o, "defaults"), "copiesPerJob")), 1);
+  ck_assert(json_is_array(json_object_get(json_object_get(o, "capabilities"), "dpis")));
+  json_decref(o);
+  up_printer_fini(&p);
+}
+END_TEST
+
+START_TEST(test_render_share_and_operation)
+{
+  up_share_t s;
+  up_operation_t op;
+  memset(&s, 0, sizeof(s));
+  memset(&op, 0, sizeof(op));
+  sample_printer(&s.printer);
+  strcpy(s.id, "11111111-3bbf-4067-b9ff-4d68167eb1a6");
+  s.display_name = strdup("S");
+  s.allow_all_users = true;
+  s.created_at = 1;
+  json_t *o = up_share_render(&s, 0);
+  ck_assert_str_eq(json_string_value(json_object_get(o, "displayName")), "S");
+  ck_assert(json_is_true(json_object_get(o, "allowAllUsers")));
+  ck_assert_str_eq(json_string_value(json_object_get(o, "createdDateTime")),
+                   "1970-01-01T00:00:00.0000001Z");
+  ck_assert(json_is_null(json_object_get(o, "viewPoint")));
+  ck_assert_ptr_null(json_object_get(o, "isShared"));
+  json_decref(o);
+  op.state = UP_OPERATION_FAILED;
+  o = up_operation_render(&op, NULL);
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "status"), "state")),
+                   "failed");
+  ck_assert(json_is_null(json_object_get(o, "printer")));
+  ck_assert(json_is_null(json_object_get(o, "certificate")));
+  json_decref(o);
+  o = up_operation_render(&op, &s.printer);
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "printer"), "id")),
+                   s.printer.id);
+  json_decref(o);
+  up_share_fini(&s);
+  up_operation_fini(&op);
+}
+END_TEST
+
+static const struct {
+  const char *body;
+  bool ok;
+  const char *target;  /* expected err.target when refused */
+  const char *message; /* substring */
+} bodies[] = {
+    {"{\"displayName\":\"x\"}", true, NULL, NULL},
+    {"{\"@odata.type\":\"#microsoft.graph.printer\",\"displayName\":\"x\"}", true, NULL, NULL},
+    {"{\"defaults\":{\"colorMode\":\"color\",\"finishings\":[\"staple\",\"bindLeft\"]}}", true,
+     NULL, NULL},
+    {"{\"location\":null}", true, NULL, NULL},
+    {"{\"@odata.type\":\"#microsoft.graph.printerShare\"}", false, "@odata.type", "printer"},
+    {"{\"displayName\":null}", false, "displayName", "null"},
+    {"{\"displayName\":7}", false, "displayName", "String"},
+    {"{\"defaults\":{\"colorMode\":\"rainbow\"}}", false, "defaults.colorMode", "blackAndWhite"},
+    {"{\"defaults\":{\"copiesPerJob\":3000000000}}", false, "defaults.copiesPerJob", "Int32"},
+    {"{\"location\":{\"organization\":[\"a\",5]}}", false, "location.organization[1]", NULL},
+    {"{\"status\":{\"state\":\"idle\"}}", false, "status", "read-only"},
+    {"{\"manufacturer\":\"m\"}", false, "manufacturer", "cannot be set"},
+    {"{\"name\":\"beta only\"}", false, "name", "does not exist"},
+    {"{\"bogus\":1}", false, "bogus", "does not exist on type 'microsoft.graph.printer'"},
+    {"{\"printer@odata.bind\":\"x\"}", false, "printer@odata.bind", "annotation"},
+};
+
+START_TEST(test_check_body)
+{
+  static const char *const allowed[] = {"displayName", "location", "defaults", NULL};
+  up_app_t app;
+  up_error_t err;
+  json_error_t jerr;
+  memset(&app, 0, sizeof(app));
+  ck_assert_int_eq(up_schema_load(&app.schema, &err), UP_OK);
+  json_t *body = json_loads(bodies[_i].body, 0, &jerr);
+  ck_assert_ptr_nonnull(body);
+  up_error_clear(&err);
+  up_status_t st = up_model_check_body(&app, "printer", body, UP_API_V1, allowed, &err);
+  ck_assert_msg((st == UP_OK) == bodies[_i].ok, "%s: %s", bodies[_i].body, err.message);
+  if (!bodies[_i].ok) {
+    ck_assert_int_eq(err.status, UP_INVALID);
+    ck_assert_str_eq(err.target, bodies[_i].target);
+    if (bodies[_i].message)
+      ck_assert_msg(strstr(err.message, bodies[_i].message), "%s: '%s'", bodies[_i].body,
+                    err.message);
+  }
+  json_decref(body);
+  up_schema_free(app.schema);
+}
+END_TEST
+
+START_TEST(test_select_and_context)
+{
+  up_query_t q;
+  up_error_t err;
+  char ctx[256];
+  up_app_t app;
+  unsigned flags;
+  memset(&app, 0, sizeof(app));
+  ck_assert_int_eq(up_schema_load(&app.schema, &err), UP_OK);
+  ck_assert_int_eq(up_query_parse("$select=id,capabilities", &q, &err), UP_OK);
+  ck_assert_int_eq(up_model_check_select(&app, "printer", &q, UP_API_V1, &flags, &err), UP_OK);
+  ck_assert_uint_eq(flags, UP_RENDER_CAPABILITIES);
+  up_model_entity_context("print/printers", &q, ctx, sizeof(ctx));
+  ck_assert_str_eq(ctx, "print/printers(id,capabilities)/$entity");
+  json_t *o = json_pack("{s:s, s:s, s:{}}", "id", "x", "displayName", "y", "capabilities");
+  up_model_apply_select(o, &q);
+  ck_assert_uint_eq(json_object_size(o), 2);
+  ck_assert_ptr_null(json_object_get(o, "displayName"));
+  json_decref(o);
+  up_query_fini(&q);
+  /* Unknown properties and navigation properties are not selectable. */
+  ck_assert_int_eq(up_query_parse("$select=id,jobs", &q, &err), UP_OK);
+  ck_assert_int_eq(up_model_check_select(&app, "printer", &q, UP_API_V1, &flags, &err), UP_INVALID);
+  up_query_fini(&q);
+  ck_assert_int_eq(up_query_parse("$select=allowAllUsers", &q, &err), UP_OK);
+  ck_assert_int_eq(up_model_check_select(&app, "printer", &q, UP_API_V1, &flags, &err), UP_INVALID);
+  ck_assert_int_eq(up_model_check_select(&app, "printerShare", &q, UP_API_V1, &flags, &err), UP_OK);
+  up_query_fini(&q);
+  up_model_entity_context("print/shares", NULL, ctx, sizeof(ctx));
+  ck_assert_str_eq(ctx, "print/shares/$entity");
+  up_schema_free(app.schema);
+}
+END_TEST
+
+START_TEST(test_parse_body)
+{
+  json_t *v;
+  up_error_t err;
+  ck_assert_int_eq(up_json_parse_body("{\"a\":[1,{\"b\":null}]}", 20, &v, &err), UP_OK);
+  json_decref(v);
+  static const char *const bad[] = {
+      "", "{", "[]", "1", "null", "{\"a\":1,\"a\":2}", "{\"a\":1} x", "{'a':1}"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    ck_assert_msg(up_json_parse_body(bad[i], strlen(bad[i]), &v, &err) == UP_INVALID, "%s", bad[i]);
+    ck_assert_ptr_null(v);
+  }
+  ck_assert_int_eq(up_json_parse_body("{\"a\":", 5, &v, &err), UP_INVALID);
+  ck_assert(strstr(err.message, "line 1"));
+  ck_assert(strstr(err.message, "position"));
+}
+END_TEST
+
+int main(void)
+{
+  up_log_set_level(UP_LOG_ERROR);
+  Suite *s = suite_create("model");
+  TCase *tc = tcase_create("core");
+  tcase_add_loop_test(tc, test_bind, 0, sizeof(binds) / sizeof(binds[0]));
+  tcase_add_test(tc, test_render_printer);
+  tcase_add_test(tc, test_render_share_and_operation);
+  tcase_add_loop_test(tc, test_check_body, 0, sizeof(bodies) / sizeof(bodies[0]));
+  tcase_add_test(tc, test_select_and_context);
+  tcase_add_test(tc, test_parse_body);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
