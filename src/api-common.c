@@ -62,3 +62,27 @@ up_status_t up_api_not_found(up_status_t st, up_error_t *err, const char *what, 
     return up_error_set(err, UP_NOT_FOUND, NULL, "The %s '%.64s' was not found.", what, id);
   return st;
 }
+
+up_status_t up_api_reply_list(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                              const char *set, const void *items, size_t count, size_t size,
+                              up_render_fn render, unsigned flags, void *ctx, up_error_t *err)
+{
+  json_t *arr = json_array();
+  if (!arr)
+    return up_api_nomem(err);
+  for (size_t i = 0; i < count; i++) {
+    if (!up_api_array_add(arr, render((const char *)items + i * size, flags, ctx), req->query)) {
+      json_decref(arr);
+      return up_api_nomem(err);
+    }
+  }
+  return up_api_collection(app, req, resp, set, arr) == UP_OK ? UP_OK : up_api_nomem(err);
+}
+
+up_status_t up_api_no_content(up_status_t st, up_response_t *resp, up_error_t *err,
+                              const char *what, const char *id)
+{
+  if (st != UP_OK)
+    return up_api_not_found(st, err, what, id);
+  return up_reply_empty(resp, 204);
+}

@@ -18,29 +18,22 @@ static struct json_t *render_operation(up_app_t *app, const up_operation_t *op)
   return o;
 }
 
+static struct json_t *render_operation_item(const void *item, unsigned flags, void *ctx)
+{
+  (void)flags;
+  return render_operation(ctx, item);
+}
+
 UP_HANDLER(up_api_operations_list)
 {
   up_operation_list_t list = {0};
-  struct json_t *items = NULL;
   up_status_t st;
   if (req->query->has_select)
     return up_error_set(err, UP_INVALID, "BadRequest", "$select is not supported on operations.");
-  if ((st = up_store_operation_list(app->store, up_api_tenant(req), &list, err)) != UP_OK)
-    goto out;
-  if (!(items = up_api_array())) {
-    st = up_api_nomem(err);
-    goto out;
+  if ((st = up_store_operation_list(app->store, up_api_tenant(req), &list, err)) == UP_OK) {
+    st = up_api_reply_list(app, req, resp, "print/operations", list.items, list.count,
+                           sizeof(list.items[0]), render_operation_item, 0, app, err);
   }
-  for (size_t i = 0; i < list.count; i++) {
-    if (!up_api_array_add(items, render_operation(app, &list.items[i]), NULL)) {
-      st = up_api_nomem(err);
-      goto out;
-    }
-  }
-  st = up_api_collection(app, req, resp, "print/operations", items);
-  items = NULL;
-out:
-  up_json_free(items);
   up_operation_list_fini(&list);
   return st;
 }

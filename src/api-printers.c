@@ -81,30 +81,22 @@ out:
   return st;
 }
 
+static struct json_t *render_printer(const void *item, unsigned flags, void *ctx)
+{
+  (void)ctx;
+  return up_printer_render(item, flags);
+}
+
 UP_HANDLER(up_api_printers_list)
 {
   up_printer_list_t list = {0};
   unsigned flags;
   up_status_t st;
-  struct json_t *items = NULL;
-  if ((st = up_model_check_select(app, "printer", req->query, req->version, &flags, err)) !=
-          UP_OK ||
-      (st = up_store_printer_list(app->store, up_api_tenant(req), &list, err)) != UP_OK)
-    goto out;
-  if (!(items = up_api_array())) {
-    st = up_api_nomem(err);
-    goto out;
-  }
-  for (size_t i = 0; i < list.count; i++) {
-    if (!up_api_array_add(items, up_printer_render(&list.items[i], flags), req->query)) {
-      st = up_api_nomem(err);
-      goto out;
-    }
-  }
-  st = up_api_collection(app, req, resp, "print/printers", items);
-  items = NULL;
-out:
-  up_json_free(items);
+  if ((st = up_model_check_select(app, "printer", req->query, req->version, &flags, err)) ==
+          UP_OK &&
+      (st = up_store_printer_list(app->store, up_api_tenant(req), &list, err)) == UP_OK)
+    st = up_api_reply_list(app, req, resp, "print/printers", list.items, list.count,
+                           sizeof(list.items[0]), render_printer, flags, NULL, err);
   up_printer_list_fini(&list);
   return st;
 }
@@ -181,10 +173,9 @@ out:
 
 UP_HANDLER(up_api_printer_delete)
 {
-  up_status_t st = up_store_printer_delete(app->store, up_api_tenant(req), req->params.v[0], err);
-  if (st != UP_OK)
-    return up_api_not_found(st, err, "printer", req->params.v[0]);
-  return up_reply_empty(resp, 204);
+  return up_api_no_content(
+      up_store_printer_delete(app->store, up_api_tenant(req), req->params.v[0], err), resp, err,
+      "printer", req->params.v[0]);
 }
 
 UP_HANDLER(up_api_printer_restore_defaults)
@@ -215,30 +206,17 @@ UP_HANDLER(up_api_printer_shares_list)
   up_share_list_t list = {0};
   char set[128];
   unsigned flags;
-  struct json_t *items = NULL;
   up_status_t st;
   memset(&p, 0, sizeof(p));
-  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) !=
-          UP_OK ||
+  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) ==
+          UP_OK &&
       (st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &p, err), err,
-                             "printer", id)) != UP_OK ||
-      (st = up_store_share_list(app->store, up_api_tenant(req), id, &list, err)) != UP_OK)
-    goto out;
-  if (!(items = up_api_array())) {
-    st = up_api_nomem(err);
-    goto out;
+                             "printer", id)) == UP_OK &&
+      (st = up_store_share_list(app->store, up_api_tenant(req), id, &list, err)) == UP_OK) {
+    snprintf(set, sizeof(set), "print/printers('%s')/shares", p.id);
+    st = up_api_reply_list(app, req, resp, set, list.items, list.count, sizeof(list.items[0]),
+                           up_api_render_share, flags, NULL, err);
   }
-  for (size_t i = 0; i < list.count; i++) {
-    if (!up_api_array_add(items, up_share_render(&list.items[i], flags), req->query)) {
-      st = up_api_nomem(err);
-      goto out;
-    }
-  }
-  snprintf(set, sizeof(set), "print/printers('%s')/shares", p.id);
-  st = up_api_collection(app, req, resp, set, items);
-  items = NULL;
-out:
-  up_json_free(items);
   up_share_list_fini(&list);
   up_printer_fini(&p);
   return st;

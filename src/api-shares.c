@@ -70,30 +70,22 @@ out:
   return st;
 }
 
+struct json_t *up_api_render_share(const void *item, unsigned flags, void *ctx)
+{
+  (void)ctx;
+  return up_share_render(item, flags);
+}
+
 UP_HANDLER(up_api_shares_list)
 {
   up_share_list_t list = {0};
   unsigned flags;
-  struct json_t *items = NULL;
   up_status_t st;
-  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) !=
-          UP_OK ||
-      (st = up_store_share_list(app->store, up_api_tenant(req), NULL, &list, err)) != UP_OK)
-    goto out;
-  if (!(items = up_api_array())) {
-    st = up_api_nomem(err);
-    goto out;
-  }
-  for (size_t i = 0; i < list.count; i++) {
-    if (!up_api_array_add(items, up_share_render(&list.items[i], flags), req->query)) {
-      st = up_api_nomem(err);
-      goto out;
-    }
-  }
-  st = up_api_collection(app, req, resp, "print/shares", items);
-  items = NULL;
-out:
-  up_json_free(items);
+  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) ==
+          UP_OK &&
+      (st = up_store_share_list(app->store, up_api_tenant(req), NULL, &list, err)) == UP_OK)
+    st = up_api_reply_list(app, req, resp, "print/shares", list.items, list.count,
+                           sizeof(list.items[0]), up_api_render_share, flags, NULL, err);
   up_share_list_fini(&list);
   return st;
 }
@@ -122,10 +114,9 @@ out:
 
 UP_HANDLER(up_api_share_delete)
 {
-  up_status_t st = up_store_share_delete(app->store, up_api_tenant(req), req->params.v[0], err);
-  if (st != UP_OK)
-    return up_api_not_found(st, err, "share", req->params.v[0]);
-  return up_reply_empty(resp, 204);
+  return up_api_no_content(
+      up_store_share_delete(app->store, up_api_tenant(req), req->params.v[0], err), resp, err,
+      "share", req->params.v[0]);
 }
 
 UP_HANDLER(up_api_share_printer_get)

@@ -53,11 +53,29 @@ bool up_api_array_add(struct json_t *arr, struct json_t *item, const up_query_t 
 up_status_t up_api_collection(up_app_t *app, const up_request_t *req, up_response_t *resp,
                               const char *set, struct json_t *items);
 
+/** Renders one stored object (an up_printer_t, up_share_t, ...) with render flags; ctx is the
+ *  handler's, passed through. */
+typedef struct json_t *(*up_render_fn)(const void *item, unsigned flags, void *ctx);
+
+/** Answers a collection of count items of size bytes each, rendered with render and flags,
+ *  $select applied, under context set. */
+up_status_t up_api_reply_list(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                              const char *set, const void *items, size_t count, size_t size,
+                              up_render_fn render, unsigned flags, void *ctx, up_error_t *err);
+
+/** 204 when st is UP_OK (a delete or an action without a body), else the Graph error of st
+ *  (404 naming what and id for UP_NOT_FOUND). */
+up_status_t up_api_no_content(up_status_t st, up_response_t *resp, up_error_t *err,
+                              const char *what, const char *id);
+
 /** Turns a store UP_NOT_FOUND into a Graph 404 naming what was missing; passes other statuses. */
 up_status_t up_api_not_found(up_status_t st, up_error_t *err, const char *what, const char *id);
 
 /** Out of memory while building an answer. */
 up_status_t up_api_nomem(up_error_t *err);
+
+/** Renders an up_share_t (api-shares.c). */
+struct json_t *up_api_render_share(const void *item, unsigned flags, void *ctx);
 
 /** Answers printer id as a printer entity (200), honouring $select (api-printers.c). */
 up_status_t up_api_reply_printer(up_app_t *app, const up_request_t *req, up_response_t *resp,

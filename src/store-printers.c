@@ -222,8 +222,9 @@ static up_status_t read_printer(sqlite3_stmt *stmt, int c, up_printer_t *p, up_e
 }
 
 /* Reads a row of the printer get/list statements: the printer, then its share's id. */
-static up_status_t read_printer_row(sqlite3_stmt *stmt, up_printer_t *p, up_error_t *err)
+static up_status_t read_printer_row(sqlite3_stmt *stmt, void *out, up_error_t *err)
 {
+  up_printer_t *p = out;
   up_status_t st = read_printer(stmt, 0, p, err);
 
   col_id(stmt, PRINTER_NCOLS, p->share_id, &st, err);
@@ -232,8 +233,9 @@ static up_status_t read_printer_row(sqlite3_stmt *stmt, up_printer_t *p, up_erro
 }
 
 /* Reads a row of the share get/list statements: the share, then its printer. */
-static up_status_t read_share_row(sqlite3_stmt *stmt, up_share_t *s, up_error_t *err)
+static up_status_t read_share_row(sqlite3_stmt *stmt, void *out, up_error_t *err)
 {
+  up_share_t *s = out;
   up_status_t st = UP_OK;
 
   col_id(stmt, 0, s->id, &st, err);
@@ -252,8 +254,9 @@ static up_status_t read_share_row(sqlite3_stmt *stmt, up_share_t *s, up_error_t 
   return st;
 }
 
-static up_status_t read_operation_row(sqlite3_stmt *stmt, up_operation_t *op, up_error_t *err)
+static up_status_t read_operation_row(sqlite3_stmt *stmt, void *out, up_error_t *err)
 {
+  up_operation_t *op = out;
   up_status_t st = UP_OK;
   const unsigned char *state;
 
@@ -368,6 +371,97 @@ static up_status_t grow(void **items, size_t *cap, size_t count, size_t size, up
   return UP_OK;
 }
 
+/* Reads the current row of a statement into an object (up_printer_t, up_share_t, ...). */
+typedef up_status_t (*row_reader_t)(sqlite3_stmt *stmt, void *out, up_error_t *err);
+
+/* Runs statement sid bound to (tenant, id) and reads its row into out with reader;
+ * UP_NOT_FOUND when there is none. Takes the store mutex. */
+static up_status_t get_one(up_store_t *store, int sid, const char *tenant, const char *id,
+                           const char *what, row_reader_t reader, void *out, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, sid);
+  bind_text(stmt, 1, tenant, &rc);
+  bind_text(stmt, 2, id, &rc);
+  st = first_row(store, stmt, rc, what, id, err);
+  if (st == UP_OK)
+    st = reader(stmt, out, err);
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  return st;
+}
+
+/* Runs statement sid bound to tenant (and to key as its second parameter when nkeys is 2) and
+ * reads every row with reader into a growing array of size-byte items at *items. *count
+ * includes a half-read item, so that the list's fini releases it. Takes the store mutex. */
+static up_status_t get_list(up_store_t *store, int sid, const char *tenant, int nkeys,
+                            const char *key, const char *what, row_reader_t reader, void **items,
+                            size_t *count, size_t size, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st = UP_OK;
+  size_t cap = 0;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, sid);
+  bind_text(stmt, 1, tenant, &rc);
+  if (nkeys == 2)
+    bind_text(stmt, 2, key, &rc);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    st = grow(items, &cap, *count, size, err);
+    if (st != UP_OK)
+      goto out;
+    st = reader(stmt, (char *)*items + (*count)++ * size, err);
+    if (st != UP_OK)
+      goto out;
+    rc = SQLITE_OK;
+  }
+  if (rc != SQLITE_DONE)
+    st = up_store_fail(store, rc, what, err);
+
+out:
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  return st;
+}
+
+/* Runs the delete statement sid bound to (tenant, id); UP_NOT_FOUND when no row went. */
+static up_status_t delete_one(up_store_t *store, int sid, const char *tenant, const char *id,
+                              const char *what, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, sid);
+  bind_text(stmt, 1, tenant, &rc);
+  bind_text(stmt, 2, id, &rc);
+  st = run(store, stmt, rc, what, err);
+  /* sqlite3_changes counts the row itself, not the foreign keys' actions. */
+  if (st == UP_OK && sqlite3_changes(store->db) == 0)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "%s: %s not found", what, nz(id));
+  up_store_unlock(store);
+  return st;
+}
+
+/* Ends what the caller began with up_store_lock and (when in_tx) up_store_begin: commits when
+ * st is UP_OK, rolls back otherwise (also when the commit fails), then unlocks. */
+static up_status_t end_tx(up_store_t *store, bool in_tx, up_status_t st, up_error_t *err)
+{
+  if (in_tx && st == UP_OK)
+    st = up_store_commit(store, err);
+  if (in_tx && st != UP_OK)
+    up_store_rollback(store);
+  up_store_unlock(store);
+  return st;
+}
+
 /* --- printers and operations --- */
 
 up_status_t up_store_printer_create(up_store_t *store, const up_printer_t *p,
@@ -403,37 +497,17 @@ up_status_t up_store_printer_create(up_store_t *store, const up_printer_t *p,
   bind_ref(stmt, 6, op->printer_id, &rc);
   bind_text(stmt, 7, op->certificate, &rc);
   st = run(store, stmt, rc, "creating the operation", err);
-  if (st != UP_OK)
-    goto out;
-
-  st = up_store_commit(store, err);
-  if (st == UP_OK)
-    in_tx = false;
 
 out:
-  if (in_tx)
-    up_store_rollback(store);
-  up_store_unlock(store);
-  return st;
+  return end_tx(store, in_tx, st, err);
 }
 
 up_status_t up_store_printer_get(up_store_t *store, const char *tenant, const char *id,
                                  up_printer_t *out, up_error_t *err)
 {
-  sqlite3_stmt *stmt;
-  up_status_t st;
-  int rc = SQLITE_OK;
-
   memset(out, 0, sizeof(*out));
-  up_store_lock(store);
-  stmt = up_store_stmt(store, UP_STMT_PRINTER_GET);
-  bind_text(stmt, 1, tenant, &rc);
-  bind_text(stmt, 2, id, &rc);
-  st = first_row(store, stmt, rc, "printer", id, err);
-  if (st == UP_OK)
-    st = read_printer_row(stmt, out, err);
-  up_store_stmt_done(stmt);
-  up_store_unlock(store);
+  up_status_t st =
+      get_one(store, UP_STMT_PRINTER_GET, tenant, id, "printer", read_printer_row, out, err);
   if (st != UP_OK)
     up_printer_fini(out);
   return st;
@@ -442,31 +516,10 @@ up_status_t up_store_printer_get(up_store_t *store, const char *tenant, const ch
 up_status_t up_store_printer_list(up_store_t *store, const char *tenant, up_printer_list_t *out,
                                   up_error_t *err)
 {
-  sqlite3_stmt *stmt;
-  up_status_t st = UP_OK;
-  size_t cap = 0;
-  int rc = SQLITE_OK;
-
   memset(out, 0, sizeof(*out));
-  up_store_lock(store);
-  stmt = up_store_stmt(store, UP_STMT_PRINTER_LIST);
-  bind_text(stmt, 1, tenant, &rc);
-  while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    st = grow((void **)&out->items, &cap, out->count, sizeof(out->items[0]), err);
-    if (st != UP_OK)
-      goto out;
-    /* Counted before reading: the list's fini releases a half-read item. */
-    st = read_printer_row(stmt, &out->items[out->count++], err);
-    if (st != UP_OK)
-      goto out;
-    rc = SQLITE_OK;
-  }
-  if (rc != SQLITE_DONE)
-    st = up_store_fail(store, rc, "listing printers", err);
-
-out:
-  up_store_stmt_done(stmt);
-  up_store_unlock(store);
+  up_status_t st =
+      get_list(store, UP_STMT_PRINTER_LIST, tenant, 1, NULL, "listing printers", read_printer_row,
+               (void **)&out->items, &out->count, sizeof(out->items[0]), err);
   if (st != UP_OK)
     up_printer_list_fini(out);
   return st;
@@ -491,39 +544,15 @@ up_status_t up_store_printer_update(up_store_t *store, const up_printer_t *p, up
 up_status_t up_store_printer_delete(up_store_t *store, const char *tenant, const char *id,
                                     up_error_t *err)
 {
-  sqlite3_stmt *stmt;
-  up_status_t st;
-  int rc = SQLITE_OK;
-
-  up_store_lock(store);
-  stmt = up_store_stmt(store, UP_STMT_PRINTER_DELETE);
-  bind_text(stmt, 1, tenant, &rc);
-  bind_text(stmt, 2, id, &rc);
-  st = run(store, stmt, rc, "deleting the printer", err);
-  /* sqlite3_changes counts the printer row only, not the foreign keys' actions. */
-  if (st == UP_OK && sqlite3_changes(store->db) == 0)
-    st = up_error_set(err, UP_NOT_FOUND, NULL, "printer %s not found", nz(id));
-  up_store_unlock(store);
-  return st;
+  return delete_one(store, UP_STMT_PRINTER_DELETE, tenant, id, "deleting the printer", err);
 }
 
 up_status_t up_store_operation_get(up_store_t *store, const char *tenant, const char *id,
                                    up_operation_t *out, up_error_t *err)
 {
-  sqlite3_stmt *stmt;
-  up_status_t st;
-  int rc = SQLITE_OK;
-
   memset(out, 0, sizeof(*out));
-  up_store_lock(store);
-  stmt = up_store_stmt(store, UP_STMT_OPERATION_GET);
-  bind_text(stmt, 1, tenant, &rc);
-  bind_text(stmt, 2, id, &rc);
-  st = first_row(store, stmt, rc, "operation", id, err);
-  if (st == UP_OK)
-    st = read_operation_row(stmt, out, err);
-  up_store_stmt_done(stmt);
-  up_store_unlock(store);
+  up_status_t st =
+      get_one(store, UP_STMT_OPERATION_GET, tenant, id, "operation", read_operation_row, out, err);
   if (st != UP_OK)
     up_operation_fini(out);
   return st;
@@ -532,30 +561,10 @@ up_status_t up_store_operation_get(up_store_t *store, const char *tenant, const 
 up_status_t up_store_operation_list(up_store_t *store, const char *tenant, up_operation_list_t *out,
                                     up_error_t *err)
 {
-  sqlite3_stmt *stmt;
-  up_status_t st = UP_OK;
-  size_t cap = 0;
-  int rc = SQLITE_OK;
-
   memset(out, 0, sizeof(*out));
-  up_store_lock(store);
-  stmt = up_store_stmt(store, UP_STMT_OPERATION_LIST);
-  bind_text(stmt, 1, tenant, &rc);
-  while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    st = grow((void **)&out->items, &cap, out->count, sizeof(out->items[0]), err);
-    if (st != UP_OK)
-      goto out;
-    st = read_operation_row(stmt, &out->items[out->count++], err);
-    if (st != UP_OK)
-      goto out;
-    rc = SQLITE_OK;
-  }
-  if (rc != SQLITE_DONE)
-    st = up_store_fail(store, rc, "listing operations", err);
-
-out:
-  up_store_stmt_done(stmt);
-  up_store_unlock(store);
+  up_status_t st =
+      get_list(store, UP_STMT_OPERATION_LIST, tenant, 1, NULL, "listing operations",
+               read_operation_row, (void **)&out->items, &out->count, sizeof(out->items[0]), err);
   if (st != UP_OK)
     up_operation_list_fini(out);
   return st;
@@ -595,37 +604,16 @@ up_status_t up_store_share_create(up_store_t *store, const up_share_t *s, up_err
   bind_int(stmt, 5, s->allow_all_users ? 1 : 0, &rc);
   bind_time(stmt, 6, s->created_at, &rc);
   st = run(store, stmt, rc, "creating the share", err);
-  if (st != UP_OK)
-    goto out;
-
-  st = up_store_commit(store, err);
-  if (st == UP_OK)
-    in_tx = false;
 
 out:
-  if (in_tx)
-    up_store_rollback(store);
-  up_store_unlock(store);
-  return st;
+  return end_tx(store, in_tx, st, err);
 }
 
 up_status_t up_store_share_get(up_store_t *store, const char *tenant, const char *id,
                                up_share_t *out, up_error_t *err)
 {
-  sqlite3_stmt *stmt;
-  up_status_t st;
-  int rc = SQLITE_OK;
-
   memset(out, 0, sizeof(*out));
-  up_store_lock(store);
-  stmt = up_store_stmt(store, UP_STMT_SHARE_GET);
-  bind_text(stmt, 1, tenant, &rc);
-  bind_text(stmt, 2, id, &rc);
-  st = first_row(store, stmt, rc, "share", id, err);
-  if (st == UP_OK)
-    st = read_share_row(stmt, out, err);
-  up_store_stmt_done(stmt);
-  up_store_unlock(store);
+  up_status_t st = get_one(store, UP_STMT_SHARE_GET, tenant, id, "share", read_share_row, out, err);
   if (st != UP_OK)
     up_share_fini(out);
   return st;
@@ -634,31 +622,10 @@ up_status_t up_store_share_get(up_store_t *store, const char *tenant, const char
 up_status_t up_store_share_list(up_store_t *store, const char *tenant, const char *printer_id,
                                 up_share_list_t *out, up_error_t *err)
 {
-  sqlite3_stmt *stmt;
-  up_status_t st = UP_OK;
-  size_t cap = 0;
-  int rc = SQLITE_OK;
-
   memset(out, 0, sizeof(*out));
-  up_store_lock(store);
-  stmt = up_store_stmt(store, UP_STMT_SHARE_LIST);
-  bind_text(stmt, 1, tenant, &rc);
-  bind_text(stmt, 2, printer_id, &rc);
-  while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    st = grow((void **)&out->items, &cap, out->count, sizeof(out->items[0]), err);
-    if (st != UP_OK)
-      goto out;
-    st = read_share_row(stmt, &out->items[out->count++], err);
-    if (st != UP_OK)
-      goto out;
-    rc = SQLITE_OK;
-  }
-  if (rc != SQLITE_DONE)
-    st = up_store_fail(store, rc, "listing shares", err);
-
-out:
-  up_store_stmt_done(stmt);
-  up_store_unlock(store);
+  up_status_t st =
+      get_list(store, UP_STMT_SHARE_LIST, tenant, 2, printer_id, "listing shares", read_share_row,
+               (void **)&out->items, &out->count, sizeof(out->items[0]), err);
   if (st != UP_OK)
     up_share_list_fini(out);
   return st;
@@ -700,34 +667,13 @@ up_status_t up_store_share_update(up_store_t *store, const up_share_t *s, up_err
   bind_text(stmt, 4, s->display_name, &rc);
   bind_int(stmt, 5, s->allow_all_users ? 1 : 0, &rc);
   st = run(store, stmt, rc, "updating the share", err);
-  if (st != UP_OK)
-    goto out;
-
-  st = up_store_commit(store, err);
-  if (st == UP_OK)
-    in_tx = false;
 
 out:
-  if (in_tx)
-    up_store_rollback(store);
-  up_store_unlock(store);
-  return st;
+  return end_tx(store, in_tx, st, err);
 }
 
 up_status_t up_store_share_delete(up_store_t *store, const char *tenant, const char *id,
                                   up_error_t *err)
 {
-  sqlite3_stmt *stmt;
-  up_status_t st;
-  int rc = SQLITE_OK;
-
-  up_store_lock(store);
-  stmt = up_store_stmt(store, UP_STMT_SHARE_DELETE);
-  bind_text(stmt, 1, tenant, &rc);
-  bind_text(stmt, 2, id, &rc);
-  st = run(store, stmt, rc, "deleting the share", err);
-  if (st == UP_OK && sqlite3_changes(store->db) == 0)
-    st = up_error_set(err, UP_NOT_FOUND, NULL, "share %s not found", nz(id));
-  up_store_unlock(store);
-  return st;
+  return delete_one(store, UP_STMT_SHARE_DELETE, tenant, id, "deleting the share", err);
 }
