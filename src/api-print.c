@@ -28,8 +28,6 @@ UP_HANDLER(up_api_operations_list)
 {
   up_operation_list_t list = {0};
   up_status_t st;
-  if (req->query->has_select)
-    return up_error_set(err, UP_INVALID, "BadRequest", "$select is not supported on operations.");
   if ((st = up_store_operation_list(app->store, up_api_tenant(req), &list, err)) == UP_OK) {
     st = up_api_reply_list(app, req, resp, "print/operations", list.items, list.count,
                            sizeof(list.items[0]), render_operation_item, 0, app, err);
@@ -44,8 +42,6 @@ UP_HANDLER(up_api_operation_get)
   up_operation_t op;
   up_status_t st;
   memset(&op, 0, sizeof(op));
-  if (req->query->has_select)
-    return up_error_set(err, UP_INVALID, "BadRequest", "$select is not supported on operations.");
   if ((st = up_api_not_found(up_store_operation_get(app->store, up_api_tenant(req), id, &op, err),
                              err, "operation", id)) == UP_OK)
     st = up_reply_json(app, req, resp, 200, "print/operations/$entity",

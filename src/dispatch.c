@@ -154,7 +154,8 @@ void up_dispatch(up_app_t *app, const up_dispatch_in_t *in, up_answer_t *out)
   }
   if (read_body(m.route, in->body, &req, &err) != UP_OK)
     goto done;
-  if (up_query_parse(qs ? qs + 1 : NULL, &query, &err) != UP_OK)
+  if (up_query_parse(qs ? qs + 1 : NULL, &query, &err) != UP_OK ||
+      up_query_check_supported(&query, m.route->query, &err) != UP_OK)
     goto done;
   req.query = &query;
 

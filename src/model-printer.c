@@ -246,6 +246,39 @@ static bool set_json(char **slot, const json_t *v)
   return true;
 }
 
+/* Merges patch into target member by member: nested objects merge the same way, anything else
+ * (null, arrays, scalars) replaces the member. */
+static bool merge_object(json_t *target, const json_t *patch)
+{
+  const char *key;
+  json_t *v;
+  json_object_foreach((json_t *)patch, key, v)
+  {
+    json_t *cur = json_object_get(target, key);
+    if (json_is_object(v) && json_is_object(cur)) {
+      if (!merge_object(cur, v))
+        return false;
+    } else if (json_object_set(target, key, v) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* PATCH of a complex value: null clears it; an object is merged into the stored one, so that
+ * members the body leaves out keep their values (as Graph documents for job configuration). */
+static bool merge_json(char **slot, const json_t *patch)
+{
+  if (!json_is_object(patch))
+    return set_json(slot, patch);
+  json_t *cur = up_model_load(*slot);
+  json_t *target = json_is_object(cur) ? json_deep_copy(cur) : json_object();
+  bool ok = target && merge_object(target, patch) && set_json(slot, target);
+  json_decref(target);
+  json_decref(cur);
+  return ok;
+}
+
 /* A printerStatus as an application sends it: state required; details and description filled. */
 static up_status_t normalize_status(json_t *status, up_error_t *err)
 {
@@ -286,11 +319,11 @@ up_status_t up_printer_apply_patch(const up_app_t *app, const json_t *body, up_a
     else if (strcmp(key, "isAcceptingJobs") == 0)
       p->is_accepting_jobs = json_is_null(v) ? UP_BOOL_NULL : json_is_true(v);
     else if (strcmp(key, "location") == 0)
-      ok = set_json(&p->location_json, v);
+      ok = merge_json(&p->location_json, v);
     else if (strcmp(key, "defaults") == 0)
-      ok = set_json(&p->defaults_json, v);
+      ok = merge_json(&p->defaults_json, v);
     else if (strcmp(key, "capabilities") == 0)
-      ok = set_json(&p->capabilities_json, v);
+      ok = merge_json(&p->capabilities_json, v);
     else if (strcmp(key, "status") == 0) {
       json_t *copy = json_deep_copy(v);
       st = copy ? normalize_status(copy, err) : up_error_set(err, UP_NOMEM, NULL, "Out of memory.");

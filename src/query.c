@@ -53,6 +53,9 @@ static up_status_t parse_select(up_query_t *q, const char *v, up_error_t *err)
 {
   const char *p = v;
   q->has_select = true;
+  if (!*v)
+    return up_error_set(err, UP_INVALID, "BadRequest",
+                        "Syntax error in $select: no property is named.");
   while (*p) {
     const char *end = strchr(p, ',');
     size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -168,6 +171,7 @@ up_status_t up_query_parse(const char *raw, up_query_t *q, up_error_t *err)
                             "Query option '$%s' was specified more than once.", opt_names[opt]);
         else {
           seen |= 1u << opt;
+          q->present |= 1u << opt;
           st = set_option(q, (opt_t)opt, value, err);
         }
       }
@@ -181,4 +185,18 @@ up_status_t up_query_parse(const char *raw, up_query_t *q, up_error_t *err)
   if (st != UP_OK)
     up_query_fini(q);
   return st;
+}
+
+up_status_t up_query_check_supported(const up_query_t *q, unsigned supported, up_error_t *err)
+{
+  unsigned extra = q->present & ~(supported | UP_QUERY_FORMAT);
+  for (int i = 0; i < OPT_COUNT_ALL; i++) {
+    if (extra & (1u << i)) {
+      up_error_set(err, UP_INVALID, "BadRequest",
+                   "The query option '$%s' is not supported on this resource.", opt_names[i]);
+      up_error_set_target(err, opt_names[i]);
+      return UP_INVALID;
+    }
+  }
+  return UP_OK;
 }

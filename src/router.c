@@ -16,41 +16,44 @@
 #define DELETE UP_METHOD_DELETE
 #define NONE   UP_BODY_NONE
 #define JSON   UP_BODY_JSON
+#define SEL    UP_QUERY_SELECT
 
-/* The one route table: every Graph operation the server answers. Patterns are relative to the
- * version root; {x} matches one non-empty segment. Later columns (permissions) slot in here. */
+/* The one route table: every Graph operation the server answers. Columns: method, pattern
+ * (relative to the version root; {x} matches one non-empty segment), handler, body kind,
+ * versions, supported query options, anonymous. Later columns (permissions) slot in here. */
 const up_route_t up_routes[] = {
     /* Printers (reference 2.2) */
-    {POST, "/print/printers/create", up_api_printers_create, JSON, BOTH, false},
-    {GET, "/print/printers", up_api_printers_list, NONE, BOTH, false},
-    {GET, "/print/printers/{printerId}", up_api_printer_get, NONE, BOTH, false},
-    {PATCH, "/print/printers/{printerId}", up_api_printer_patch, JSON, BOTH, false},
-    {DELETE, "/print/printers/{printerId}", up_api_printer_delete, NONE, BOTH, false},
+    {POST, "/print/printers/create", up_api_printers_create, JSON, BOTH, 0, false},
+    {GET, "/print/printers", up_api_printers_list, NONE, BOTH, SEL, false},
+    {GET, "/print/printers/{printerId}", up_api_printer_get, NONE, BOTH, SEL, false},
+    {PATCH, "/print/printers/{printerId}", up_api_printer_patch, JSON, BOTH, 0, false},
+    {DELETE, "/print/printers/{printerId}", up_api_printer_delete, NONE, BOTH, 0, false},
     {POST, "/print/printers/{printerId}/restoreFactoryDefaults", up_api_printer_restore_defaults,
-     NONE, BOTH, false},
-    {GET, "/print/printers/{printerId}/shares", up_api_printer_shares_list, NONE, BOTH, false},
-    {GET, "/print/printers/{printerId}/shares/{shareId}", up_api_printer_share_get, NONE, BOTH,
+     NONE, BOTH, 0, false},
+    {GET, "/print/printers/{printerId}/shares", up_api_printer_shares_list, NONE, BOTH, SEL, false},
+    {GET, "/print/printers/{printerId}/shares/{shareId}", up_api_printer_share_get, NONE, BOTH, SEL,
      false},
-    {GET, "/print/printers/{printerId}/share", up_api_printer_share_single, NONE, BETA, false},
+    {GET, "/print/printers/{printerId}/share", up_api_printer_share_single, NONE, BETA, SEL, false},
     /* Operations (reference 2.1, R8/R9, and the printer alias of 1.3) */
-    {GET, "/print/operations", up_api_operations_list, NONE, BOTH, false},
-    {GET, "/print/operations/{operationId}", up_api_operation_get, NONE, BOTH, false},
-    {GET, "/print/operations/{operationId}/printer", up_api_operation_printer_get, NONE, BOTH,
+    {GET, "/print/operations", up_api_operations_list, NONE, BOTH, 0, false},
+    {GET, "/print/operations/{operationId}", up_api_operation_get, NONE, BOTH, 0, false},
+    {GET, "/print/operations/{operationId}/printer", up_api_operation_printer_get, NONE, BOTH, SEL,
      false},
     /* Shares (reference 2.3; /print/printerShares is beta's deprecated alias) */
-    {POST, "/print/shares", up_api_shares_create, JSON, BOTH, false},
-    {GET, "/print/shares", up_api_shares_list, NONE, BOTH, false},
-    {GET, "/print/shares/{shareId}", up_api_share_get, NONE, BOTH, false},
-    {PATCH, "/print/shares/{shareId}", up_api_share_patch, JSON, BOTH, false},
-    {DELETE, "/print/shares/{shareId}", up_api_share_delete, NONE, BOTH, false},
-    {GET, "/print/shares/{shareId}/printer", up_api_share_printer_get, NONE, BOTH, false},
-    {POST, "/print/printerShares", up_api_shares_create, JSON, BETA, false},
-    {GET, "/print/printerShares", up_api_shares_list, NONE, BETA, false},
-    {GET, "/print/printerShares/{shareId}", up_api_share_get, NONE, BETA, false},
-    {PATCH, "/print/printerShares/{shareId}", up_api_share_patch, JSON, BETA, false},
-    {DELETE, "/print/printerShares/{shareId}", up_api_share_delete, NONE, BETA, false},
-    {GET, "/print/printerShares/{shareId}/printer", up_api_share_printer_get, NONE, BETA, false},
-    {0, NULL, NULL, 0, 0, false},
+    {POST, "/print/shares", up_api_shares_create, JSON, BOTH, 0, false},
+    {GET, "/print/shares", up_api_shares_list, NONE, BOTH, SEL, false},
+    {GET, "/print/shares/{shareId}", up_api_share_get, NONE, BOTH, SEL, false},
+    {PATCH, "/print/shares/{shareId}", up_api_share_patch, JSON, BOTH, 0, false},
+    {DELETE, "/print/shares/{shareId}", up_api_share_delete, NONE, BOTH, 0, false},
+    {GET, "/print/shares/{shareId}/printer", up_api_share_printer_get, NONE, BOTH, SEL, false},
+    {POST, "/print/printerShares", up_api_shares_create, JSON, BETA, 0, false},
+    {GET, "/print/printerShares", up_api_shares_list, NONE, BETA, SEL, false},
+    {GET, "/print/printerShares/{shareId}", up_api_share_get, NONE, BETA, SEL, false},
+    {PATCH, "/print/printerShares/{shareId}", up_api_share_patch, JSON, BETA, 0, false},
+    {DELETE, "/print/printerShares/{shareId}", up_api_share_delete, NONE, BETA, 0, false},
+    {GET, "/print/printerShares/{shareId}/printer", up_api_share_printer_get, NONE, BETA, SEL,
+     false},
+    {0, NULL, NULL, 0, 0, 0, false},
 };
 
 static const char *const method_names[] = {"GET",    "POST", "PATCH",  "PUT",

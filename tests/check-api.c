@@ -186,6 +186,15 @@ START_TEST(test_request_errors)
   ck_assert_int_eq(req("GET", "/v2.0/print/printers", NULL, NULL), 400);
   ck_assert_int_eq(req("GET", "/v1.0/print/printers?$select=bogus", NULL, NULL), 400);
   ck_assert_int_eq(req("GET", "/v1.0/print/printers?$top=x", NULL, NULL), 400);
+  /* Options a route does not support are refused, not ignored; an empty $select too. */
+  ck_assert_int_eq(req("GET", "/v1.0/print/printers?$filter=displayName%20eq%20'x'", NULL, &body),
+                   400);
+  ck_assert(strstr(json_string_value(json_object_get(json_object_get(body, "error"), "message")),
+                   "$filter"));
+  json_decref(body);
+  ck_assert_int_eq(req("GET", "/v1.0/print/operations?$select=id", NULL, NULL), 400);
+  ck_assert_int_eq(req("GET", "/v1.0/print/printers?$select=", NULL, NULL), 400);
+  ck_assert_int_eq(req("GET", "/v1.0/print/printers?$format=json&unrelated=1", NULL, NULL), 200);
   ck_assert_int_eq(
       req("GET", "/v1.0/print/printers/00000000-0000-0000-0000-000000000000", NULL, NULL), 404);
   /* Deep nesting is refused before validation. */
@@ -252,6 +261,9 @@ START_TEST(test_printer_lifecycle)
                    "B1");
   ck_assert_int_eq(
       json_integer_value(json_object_get(json_object_get(p, "defaults"), "copiesPerJob")), 2);
+  /* Complex values merge: members the body leaves out keep their values. */
+  ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "defaults"), "duplexMode")),
+                   "oneSided");
   json_decref(p);
   static const char *const bad[] = {"{\"defaults\":{\"colorMode\":\"rainbow\"}}",
                                     "{\"location\":{\"latitude\":\"n\"}}",

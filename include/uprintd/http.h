@@ -83,6 +83,7 @@ typedef struct up_route {
   up_handler_fn handler;
   up_body_kind_t body; /**< body kind */
   unsigned versions;   /**< bit mask of up_api_version_t (UP_API_V1 | UP_API_BETA) */
+  unsigned query;      /**< UP_QUERY_* options the route supports; others are 400 */
   bool anonymous;      /**< true: no bearer token required */
 } up_route_t;
 

@@ -46,7 +46,8 @@ char *up_printer_default_defaults(void);
 
 /** Validates a PATCH body for printer p (is_app: application caller) and applies it to p.
  *  Delegated callers may change displayName, location and defaults; applications also
- *  manufacturer, model, isAcceptingJobs, status and capabilities. */
+ *  manufacturer, model, isAcceptingJobs, status and capabilities. Complex values (location,
+ *  defaults, capabilities) merge member by member; status is replaced whole. */
 up_status_t up_printer_apply_patch(const up_app_t *app, const struct json_t *body,
                                    up_api_version_t ver, bool is_app, up_printer_t *p,
                                    up_error_t *err);

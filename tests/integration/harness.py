@@ -8,7 +8,6 @@ import email.utils
 import http.client
 import itertools
 import json
-import os
 import re
 import signal
 import socket

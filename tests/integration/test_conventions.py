@@ -1,6 +1,7 @@
 """Graph conventions: headers, error bodies, routing, request bodies, limits, keep-alive."""
 
 import json
+import socket
 import threading
 import uuid
 
@@ -413,7 +414,6 @@ class RobustnessTests(ServerTestCase):
         self.assertEqual(self.get(path).status, 200)
 
     def test_garbage_on_the_socket(self):
-        import socket
         for data in (b"HELLO\r\n\r\n", b"GET\r\n\r\n", b"\x16\x03\x01\x00\xa5\x01\x00",
                      b"GET /v1.0/print/printers HTTP/1.1\r\nHost: x\r\nContent-Length: -4\r\n\r\n"):
             with self.subTest(data=data):
