@@ -84,11 +84,11 @@ static up_status_t read_body(const up_route_t *route, const up_body_t *b, up_req
 {
   if (b->failed)
     return up_error_set(err, UP_NOMEM, NULL, "Out of memory while reading the request body.");
-  if (route->body == UP_BODY_NONE)
-    return UP_OK;
   if (b->too_large)
     return up_error_set(err, UP_TOO_LARGE, NULL,
                         "The request body is larger than the limit of %zu KiB.", b->limit / 1024);
+  if (route->body == UP_BODY_NONE)
+    return UP_OK;
   if (!b->data || blank(b->data, b->len)) {
     if (route->body == UP_BODY_JSON_OPT)
       return UP_OK;

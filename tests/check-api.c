@@ -298,6 +298,15 @@ START_TEST(test_printer_lifecycle)
   ck_assert_ptr_null(json_object_get(json_array_get(items, 0), "defaults"));
   json_decref(p);
 
+  /* An oversize body is refused even where no body is expected, and nothing happens. */
+  up_answer_t a;
+  up_body_t big = {.limit = 4, .too_large = true};
+  fake_t f = {&(call_opts_t){admin, NULL, NULL}, ""};
+  up_dispatch(app, &(up_dispatch_in_t){"DELETE", url, &big, fake_header, &f}, &a);
+  ck_assert_int_eq(a.status, 413);
+  free(a.body);
+  ck_assert_int_eq(req("GET", url, NULL, NULL), 200);
+
   ck_assert_int_eq(req("DELETE", url, NULL, NULL), 204);
   ck_assert_int_eq(req("GET", url, NULL, NULL), 404);
   ck_assert_int_eq(req("DELETE", url, NULL, NULL), 404);
