@@ -13,6 +13,7 @@
 #include <string.h>
 
 #define MAX_CLIENT_REQUEST_ID 128
+#define FALLBACK_ERROR_SIZE   (MAX_CLIENT_REQUEST_ID + 256)
 
 static void add_header(up_answer_t *a, const char *name, const char *value)
 {
@@ -23,14 +24,15 @@ static void add_header(up_answer_t *a, const char *name, const char *value)
   }
 }
 
-/* The client's correlation id is echoed only when it is short printable text. */
+/* The client's correlation id is echoed only when it is short printable text without quotes
+ * or backslashes (it goes into headers and JSON). */
 static bool valid_client_request_id(const char *s)
 {
   size_t n = 0;
   if (!s || !*s)
     return false;
   for (; *s; s++, n++)
-    if (n == MAX_CLIENT_REQUEST_ID || !isprint((unsigned char)*s))
+    if (n == MAX_CLIENT_REQUEST_ID || !isprint((unsigned char)*s) || *s == '"' || *s == '\\')
       return false;
   return true;
 }
@@ -49,6 +51,13 @@ static void error_answer(up_answer_t *a, const up_error_t *err, const char *requ
 {
   a->status = up_status_http(err->status);
   a->body = up_error_render(err, request_id, client_request_id);
+  if (!a->body && (a->body = malloc(FALLBACK_ERROR_SIZE)))
+    /* Rendering failed (out of memory): a fixed envelope still names the request. The ids are
+     * JSON-safe: ours is a GUID, the client's was checked by valid_client_request_id. */
+    snprintf(a->body, FALLBACK_ERROR_SIZE,
+             "{\"error\":{\"code\":\"%s\",\"message\":\"The request failed.\",\"innerError\":"
+             "{\"request-id\":\"%s\",\"client-request-id\":\"%s\"}}}",
+             up_status_code(err->status), request_id, client_request_id);
   a->body_len = a->body ? strlen(a->body) : 0;
   if (a->body)
     add_header(a, "Content-Type", UP_JSON_CONTENT_TYPE);

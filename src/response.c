@@ -103,15 +103,20 @@ bool up_response_header(up_response_t *resp, const char *name, const char *value
 
 char *up_error_render(const up_error_t *err, const char *request_id, const char *client_request_id)
 {
-  char date[20];
+  char date[20], message[sizeof(err->message)], target[sizeof(err->target)];
   const char *code = err->code[0] ? err->code : up_status_code(err->status);
-  const char *message = err->message[0] ? err->message : "An error occurred.";
+  /* Messages quote client text (URL segments, headers, JSON keys) cut at byte limits: make them
+   * valid UTF-8, or jansson refuses them and the answer has no body. */
+  up_strlcpy(message, err->message[0] ? err->message : "An error occurred.", sizeof(message));
+  up_strlcpy(target, err->target, sizeof(target));
+  up_utf8_sanitize(message);
+  up_utf8_sanitize(target);
   up_time_format_seconds(up_time_now(), date);
   json_t *inner = json_pack("{s:s, s:s, s:s}", "date", date, "request-id", request_id,
                             "client-request-id", client_request_id);
   json_t *error = inner ? json_pack("{s:s, s:s}", "code", code, "message", message) : NULL;
-  if (error && err->target[0])
-    json_object_set_new(error, "target", json_string(err->target));
+  if (error && target[0])
+    json_object_set_new(error, "target", json_string(target));
   if (error)
     json_object_set(error, "innerError", inner);
   json_t *root = error ? json_pack("{s:O}", "error", error) : NULL;

@@ -169,6 +169,10 @@ up_status_t up_router_match(const up_route_t *routes, const char *raw_path, up_m
   free(all[0]);
   m->n_segs = n_all - 1;
   memcpy(m->segs, all + 1, m->n_segs * sizeof(char *));
+  /* GUIDs compare case-insensitively, as in Graph: ids are stored lower-case. */
+  for (size_t i = 0; i < m->n_segs; i++)
+    if (up_uuid_is_valid(m->segs[i]))
+      up_ascii_lower(m->segs[i]);
   /* The decoded path after the version, for messages and handlers. */
   size_t plen = 1;
   for (size_t i = 0; i < m->n_segs; i++)

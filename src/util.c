@@ -214,6 +214,33 @@ size_t up_utf8_length(const char *s)
   return n;
 }
 
+void up_utf8_sanitize(char *s)
+{
+  unsigned char *p = (unsigned char *)s;
+  while (p && *p) {
+    unsigned c = *p, n = 0, i;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      p++;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF)
+      n = 1, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+      n = 2, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+      n = 3, cp = c & 0x07;
+    for (i = 1; i <= n && (p[i] & 0xC0) == 0x80; i++) /* stops at the NUL */
+      cp = (cp << 6) | (p[i] & 0x3F);
+    if (n == 0 || i <= n || (n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
+      *p++ = '?';
+      continue;
+    }
+    p += n + 1;
+  }
+}
+
 bool up_str_ieq(const char *a, const char *b)
 {
   return a && b && strcasecmp(a, b) == 0;

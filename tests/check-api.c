@@ -7,6 +7,7 @@
 #include "uprintd/response.h"
 
 #include <check.h>
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +198,34 @@ START_TEST(test_request_errors)
   ck_assert_int_eq(req("GET", "/v1.0/print/printers?$format=json&unrelated=1", NULL, NULL), 200);
   ck_assert_int_eq(
       req("GET", "/v1.0/print/printers/00000000-0000-0000-0000-000000000000", NULL, NULL), 404);
+  /* Client text that is not UTF-8, quoted in a message, still yields a Graph error envelope. */
+  static const struct {
+    const char *url, *says;
+  } raw[] = {{"/\xff", "Invalid version"},
+             {"/v1.0/print/\xc3", "segment '?'"},
+             {"/v1.0/print/printers?$\xff=1", "not supported"},
+             {"/v1.0/print/printers?$top=\xe2\x82", "$top"}};
+  for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+    call_opts_t plain = {admin, NULL, NULL};
+    ck_assert_int_eq(call("GET", raw[i].url, NULL, &plain, &a, &body), 400);
+    const char *msg = json_string_value(json_object_get(json_object_get(body, "error"), "message"));
+    ck_assert_msg(msg && strstr(msg, raw[i].says), "%s: %s", raw[i].url,
+                  msg ? msg : "(no message)");
+    json_decref(body);
+    free(a.body);
+  }
+  char key[400] = "{\"";
+  for (int i = 0; i < 60; i++)
+    strcat(key, "\xc3\xa9");
+  strcat(key, "\":1}");
+  ck_assert_int_eq(req("POST", "/v1.0/print/shares", key, &body), 400);
+  ck_assert_ptr_nonnull(json_object_get(body, "error"));
+  json_decref(body);
+  /* A client-request-id with a quote is not echoed (it would break headers and JSON). */
+  call_opts_t quoted = {NULL, NULL, "a\"b"};
+  ck_assert_int_eq(call("GET", "/v1.0/print/printers", NULL, &quoted, &a, NULL), 401);
+  ck_assert_str_eq(answer_header(&a, "client-request-id"), answer_header(&a, "request-id"));
+  free(a.body);
   /* Deep nesting is refused before validation. */
   char deep[200] = "{\"location\":";
   for (int i = 0; i < 40; i++)
@@ -232,6 +261,14 @@ START_TEST(test_printer_lifecycle)
   ck_assert_str_eq(json_string_value(json_object_get(p, "@odata.context")),
                    "http://test.local/v1.0/$metadata#print/printers/$entity");
   ck_assert_str_eq(json_string_value(json_object_get(p, "displayName")), "P1");
+  json_decref(p);
+  /* GUIDs in URLs compare case-insensitively. */
+  char upper[256];
+  snprintf(upper, sizeof(upper), "/v1.0/print/printers/%s", id);
+  for (char *c = upper + 21; *c; c++)
+    *c = (char)toupper((unsigned char)*c);
+  ck_assert_int_eq(req("GET", upper, NULL, &p), 200);
+  ck_assert_str_eq(json_string_value(json_object_get(p, "id")), id);
   ck_assert(json_is_false(json_object_get(p, "isShared")));
   ck_assert(json_is_false(json_object_get(p, "hasPhysicalDevice")));
   ck_assert_ptr_nonnull(json_object_get(p, "defaults"));

@@ -94,6 +94,36 @@ START_TEST(test_utf8_length)
 }
 END_TEST
 
+static const struct {
+  const char *in;
+  const char *out;
+} utf8[] = {
+    {"plain", "plain"},
+    {"\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9"}, /* well-formed: unchanged */
+    {"\xf0\x9f\x96\xa8!", "\xf0\x9f\x96\xa8!"}, /* 4 bytes */
+    {"a\xff"
+     "b",
+     "a?b"},             /* never valid */
+    {"\x80x", "?x"},     /* stray continuation */
+    {"cut\xc3", "cut?"}, /* truncated at the end */
+    {"\xe2\x82"
+     "x",
+     "??x"},                      /* truncated in the middle */
+    {"\xc0\xaf", "??"},           /* overlong */
+    {"\xe0\x80\xaf", "???"},      /* overlong, 3 bytes */
+    {"\xed\xa0\x80", "???"},      /* surrogate */
+    {"\xf4\x90\x80\x80", "????"}, /* beyond U+10FFFF */
+};
+
+START_TEST(test_utf8_sanitize)
+{
+  char buf[64];
+  strcpy(buf, utf8[_i].in);
+  up_utf8_sanitize(buf);
+  ck_assert_str_eq(buf, utf8[_i].out);
+}
+END_TEST
+
 START_TEST(test_query)
 {
   up_query_t q;
@@ -175,6 +205,7 @@ int main(void)
   tcase_add_test(tc, test_uuid);
   tcase_add_test(tc, test_percent_decode);
   tcase_add_test(tc, test_utf8_length);
+  tcase_add_loop_test(tc, test_utf8_sanitize, 0, sizeof(utf8) / sizeof(utf8[0]));
   tcase_add_test(tc, test_query);
   tcase_add_test(tc, test_config);
   suite_add_tcase(s, tc);

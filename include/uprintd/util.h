@@ -48,6 +48,11 @@ bool up_str_set(char **p, const char *s);
 /** Number of Unicode code points in a UTF-8 string (invalid bytes count one each). */
 size_t up_utf8_length(const char *s);
 
+/** Replaces, in place, every byte of s that does not belong to a well-formed UTF-8 sequence
+ *  (a stray continuation byte, a truncated, overlong or surrogate sequence, beyond U+10FFFF)
+ *  with '?'. The result is valid UTF-8 and no longer than s. */
+void up_utf8_sanitize(char *s);
+
 /** Case-insensitive ASCII comparison of n bytes / whole strings. */
 bool up_str_ieq(const char *a, const char *b);
 bool up_str_nieq(const char *a, const char *b, size_t n);
