@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_CLIENT_REQUEST_ID 128
 #define FALLBACK_ERROR_SIZE   (MAX_CLIENT_REQUEST_ID + 256)
@@ -91,6 +92,8 @@ static bool blank(const char *s, size_t n)
 static up_status_t read_body(const up_route_t *route, const up_body_t *b, up_request_t *req,
                              up_error_t *err)
 {
+  if (route->body == UP_BODY_STREAM)
+    return UP_OK; /* the stream operations had the body */
   if (b->failed)
     return up_error_set(err, UP_NOMEM, NULL, "Out of memory while reading the request body.");
   if (b->too_large)
@@ -111,91 +114,181 @@ static up_status_t read_body(const up_route_t *route, const up_body_t *b, up_req
   return up_json_parse_body(b->data, b->len, &req->body, err);
 }
 
-void up_dispatch(up_app_t *app, const up_dispatch_in_t *in, up_answer_t *out)
+/* Records the first failure of the exchange. */
+static void fail(up_exchange_t *ex, const up_error_t *err)
 {
-  char request_id[UP_ID_SIZE];
-  const char *client_request_id;
-  up_route_match_t m;
-  up_principal_t principal;
-  up_query_t query;
-  up_request_t req;
-  up_response_t resp;
+  if (ex->err.status == UP_OK)
+    ex->err = *err;
+}
+
+void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, const char *raw_url,
+                       size_t url_len, int64_t declared_length, up_header_fn header, void *glue)
+{
   up_error_t err;
   char *path = NULL;
   const char *qs;
-  up_time_t started = up_time_now();
 
-  memset(out, 0, sizeof(*out));
-  memset(&principal, 0, sizeof(principal));
-  memset(&req, 0, sizeof(req));
-  memset(&resp, 0, sizeof(resp));
-  memset(&m, 0, sizeof(m));
-  up_query_parse(NULL, &query, NULL);
+  ex->app = app;
+  ex->started = up_time_now();
+  up_query_parse(NULL, &ex->query, NULL);
+  up_error_clear(&ex->err);
   up_error_clear(&err);
-  up_uuid_new(request_id);
-  req.header = in->header;
-  req.glue = in->glue;
-  req.request_id = request_id;
-  client_request_id = up_request_header(&req, "client-request-id");
-  if (!valid_client_request_id(client_request_id))
-    client_request_id = request_id;
-  req.client_request_id = client_request_id;
-  req.method = up_method_parse(in->method);
+  up_uuid_new(ex->request_id);
+  up_strlcpy(ex->method, method ? method : "", sizeof(ex->method));
+  ex->req.header = header;
+  ex->req.glue = glue;
+  ex->req.request_id = ex->request_id;
+  ex->req.client_request_id = ex->request_id;
+  const char *crid = up_request_header(&ex->req, "client-request-id");
+  if (valid_client_request_id(crid)) {
+    up_strlcpy(ex->client_request_id, crid, sizeof(ex->client_request_id));
+    ex->req.client_request_id = ex->client_request_id;
+  }
+  ex->req.method = up_method_parse(method);
+  ex->body.limit = (size_t)app->config.max_json_kb * 1024;
 
+  if (url_len > (size_t)app->config.max_url_kb * 1024 || !raw_url) {
+    up_error_set(&err, UP_URI_TOO_LONG, NULL,
+                 "The request URL is %zu bytes long; the limit is %u KiB.", url_len,
+                 app->config.max_url_kb);
+    fail(ex, &err);
+    return;
+  }
   /* Route on the path; the query string is parsed separately. */
-  qs = strchr(in->raw_url, '?');
-  if (!(path = strndup(in->raw_url, qs ? (size_t)(qs - in->raw_url) : strlen(in->raw_url)))) {
+  qs = strchr(raw_url, '?');
+  if (!(path = strndup(raw_url, qs ? (size_t)(qs - raw_url) : strlen(raw_url)))) {
     up_error_set(&err, UP_NOMEM, NULL, "Out of memory.");
-    goto done;
+    fail(ex, &err);
+    return;
   }
-  if (up_router_match(up_routes, path, req.method, &m, &err) != UP_OK)
-    goto done;
-  req.version = m.version;
-  req.path = m.path;
-  req.params = m.params;
+  up_status_t st = up_router_match(up_routes, path, ex->req.method, &ex->m, &err);
+  free(path);
+  if (st != UP_OK) {
+    fail(ex, &err);
+    return;
+  }
+  ex->routed = true;
+  ex->req.version = ex->m.version;
+  ex->req.path = ex->m.path;
+  ex->req.params = ex->m.params;
+  const up_route_t *route = ex->m.route;
 
+  /* A declared body over the limit is refused before it is read. */
+  if (route->body != UP_BODY_STREAM && declared_length >= 0 &&
+      (uint64_t)declared_length > ex->body.limit)
+    ex->body.too_large = true;
   /* Authenticate before anything of the request is interpreted. */
-  if (!m.route->anonymous) {
-    if (up_token_verify(app->keys, up_request_header(&req, "Authorization"), 0, &principal, &err) !=
-        UP_OK)
-      goto done;
-    req.principal = &principal;
+  if (!route->anonymous) {
+    if (up_token_verify(app->keys, up_request_header(&ex->req, "Authorization"), 0, &ex->principal,
+                        &err) != UP_OK) {
+      fail(ex, &err);
+      return;
+    }
+    ex->req.principal = &ex->principal;
   }
-  if (read_body(m.route, in->body, &req, &err) != UP_OK)
-    goto done;
-  if (up_query_parse(qs ? qs + 1 : NULL, &query, &err) != UP_OK ||
-      up_query_check_supported(&query, m.route->query, &err) != UP_OK)
-    goto done;
-  req.query = &query;
+  if (up_query_parse(qs ? qs + 1 : NULL, &ex->query, &err) != UP_OK ||
+      up_query_check_supported(&ex->query, route->query, &err) != UP_OK) {
+    fail(ex, &err);
+    return;
+  }
+  ex->req.query = &ex->query;
+  if (route->body == UP_BODY_STREAM && route->stream) {
+    if (route->stream->begin(app, &ex->req, &ex->req.stream, &err) != UP_OK) {
+      fail(ex, &err);
+      return;
+    }
+    ex->stream_begun = true;
+  }
+}
 
-  resp.status = 200;
-  up_status_t st = m.route->handler(app, &req, &resp, &err);
-  if (st != UP_OK && err.status == UP_OK)
-    up_error_set(&err, st, NULL, "The request failed.");
-  if (st == UP_OK) {
-    up_error_clear(&err);
+bool up_exchange_answer_now(const up_exchange_t *ex)
+{
+  return ex->err.status == UP_TOO_LARGE || ex->err.status == UP_URI_TOO_LONG || ex->body.too_large;
+}
+
+void up_exchange_body(up_exchange_t *ex, const char *data, size_t size)
+{
+  if (ex->err.status != UP_OK || !ex->routed)
+    return; /* the answer is decided: the rest is dropped */
+  if (ex->m.route->body == UP_BODY_STREAM) {
+    up_error_t err;
+    if (ex->stream_begun && ex->m.route->stream->chunk(ex->req.stream, data, size, &err) != UP_OK)
+      fail(ex, &err);
+    return;
+  }
+  up_body_t *b = &ex->body;
+  if (b->too_large || size > b->limit - b->len) {
+    b->too_large = true;
+    return;
+  }
+  if (b->len + size > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + size)
+      cap *= 2;
+    if (cap > b->limit)
+      cap = b->limit;
+    char *grown = realloc(b->data, cap + 1);
+    if (!grown) {
+      b->failed = true;
+      return;
+    }
+    b->data = grown;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, data, size);
+  b->len += size;
+  b->data[b->len] = '\0';
+}
+
+void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
+{
+  up_response_t resp;
+  up_error_t err;
+  memset(out, 0, sizeof(*out));
+  memset(&resp, 0, sizeof(resp));
+  out->fd = resp.fd = -1;
+  up_error_clear(&err);
+
+  if (ex->err.status == UP_OK && ex->routed) {
+    if (read_body(ex->m.route, &ex->body, &ex->req, &err) != UP_OK) {
+      fail(ex, &err);
+    } else {
+      resp.status = 200;
+      up_status_t st = ex->m.route->handler(ex->app, &ex->req, &resp, &err);
+      if (st != UP_OK && err.status == UP_OK)
+        up_error_set(&err, st, NULL, "The request failed.");
+      if (st != UP_OK)
+        fail(ex, &err);
+    }
+  }
+  if (ex->err.status == UP_OK) {
     out->status = resp.status;
     out->body = up_response_dump(&resp, &out->body_len);
+    out->fd = resp.fd;
+    out->fd_size = resp.fd_size;
+    resp.fd = -1;
     if (resp.body && !out->body) {
       up_error_set(&err, UP_NOMEM, NULL, "Out of memory.");
-      goto done;
+      fail(ex, &err);
+    } else {
+      if (out->body)
+        add_header(out, "Content-Type", UP_JSON_CONTENT_TYPE);
+      for (size_t i = 0; i < resp.n_headers; i++)
+        add_header(out, resp.headers[i].name, resp.headers[i].value);
     }
-    if (out->body)
-      add_header(out, "Content-Type", UP_JSON_CONTENT_TYPE);
-    for (size_t i = 0; i < resp.n_headers; i++)
-      add_header(out, resp.headers[i].name, resp.headers[i].value);
   }
-
-done:
-  if (err.status != UP_OK) {
+  if (ex->err.status != UP_OK) {
     free(out->body);
     out->body = NULL;
+    if (out->fd >= 0)
+      close(out->fd);
+    out->fd = -1;
     out->n_headers = 0;
-    error_answer(out, &err, request_id, client_request_id);
-    if (err.status == UP_METHOD_NOT_ALLOWED) {
+    error_answer(out, &ex->err, ex->request_id, ex->req.client_request_id);
+    if (ex->err.status == UP_METHOD_NOT_ALLOWED) {
       char allow[128] = "";
       for (int i = 0; i < UP_METHOD_OTHER; i++) {
-        if (m.allowed & (1u << i)) {
+        if (ex->m.allowed & (1u << i)) {
           if (allow[0])
             strcat(allow, ", ");
           strcat(allow, up_method_name((up_method_t)i));
@@ -204,37 +297,58 @@ done:
       add_header(out, "Allow", allow);
     }
   }
-  common_headers(out, request_id, client_request_id);
+  if (resp.fd >= 0)
+    close(resp.fd);
+  common_headers(out, ex->request_id, ex->req.client_request_id);
+  const char *where = ex->m.path ? ex->m.path : "(unrouted)";
   if (out->status >= 500)
-    up_log(UP_LOG_ERROR, "%s %.200s -> %d: %s [request-id %s]", in->method,
-           m.path ? m.path : in->raw_url, out->status, err.message, request_id);
+    up_log(UP_LOG_ERROR, "%s %.200s -> %d: %s [request-id %s]", ex->method, where, out->status,
+           ex->err.message, ex->request_id);
   else
-    up_log(UP_LOG_DEBUG, "%s %.200s -> %d (%.3f ms) [request-id %s]", in->method,
-           m.path ? m.path : in->raw_url, out->status, (double)(up_time_now() - started) / 10000.0,
-           request_id);
+    up_log(UP_LOG_DEBUG, "%s %.200s -> %d (%.3f ms) [request-id %s]", ex->method, where,
+           out->status, (double)(up_time_now() - ex->started) / 10000.0, ex->request_id);
   up_response_fini(&resp);
-  up_json_free(req.body);
-  up_query_fini(&query);
-  up_principal_fini(&principal);
-  up_route_match_fini(&m);
-  free(path);
+}
+
+void up_exchange_fini(up_exchange_t *ex)
+{
+  if (ex->stream_begun && ex->m.route->stream->release)
+    ex->m.route->stream->release(ex->req.stream);
+  ex->stream_begun = false;
+  up_json_free(ex->req.body);
+  ex->req.body = NULL;
+  free(ex->body.data);
+  ex->body.data = NULL;
+  up_query_fini(&ex->query);
+  up_principal_fini(&ex->principal);
+  up_route_match_fini(&ex->m);
+}
+
+void up_dispatch(up_app_t *app, const up_dispatch_in_t *in, up_answer_t *out)
+{
+  up_exchange_t ex;
+  const up_body_t *b = in->body;
+  memset(&ex, 0, sizeof(ex));
+  up_exchange_begin(app, &ex, in->method, in->raw_url, strlen(in->raw_url), -1, in->header,
+                    in->glue);
+  if (b && b->too_large && ex.m.route && ex.m.route->body != UP_BODY_STREAM)
+    ex.body.too_large = true;
+  if (b)
+    ex.body.limit = b->limit;
+  if (b && b->failed)
+    ex.body.failed = true;
+  if (b && b->data && b->len && !ex.body.too_large)
+    up_exchange_body(&ex, b->data, b->len);
+  up_exchange_finish(&ex, out);
+  up_exchange_fini(&ex);
 }
 
 void up_dispatch_too_long(up_app_t *app, size_t url_len, up_header_fn header, void *glue,
                           up_answer_t *out)
 {
-  char request_id[UP_ID_SIZE];
-  up_request_t req = {.header = header, .glue = glue};
-  up_error_t err;
-  const char *crid;
-  memset(out, 0, sizeof(*out));
-  up_uuid_new(request_id);
-  crid = up_request_header(&req, "client-request-id");
-  if (!valid_client_request_id(crid))
-    crid = request_id;
-  up_error_set(&err, UP_URI_TOO_LONG, NULL,
-               "The request URL is %zu bytes long; the limit is %u KiB.", url_len,
-               app->config.max_url_kb);
-  error_answer(out, &err, request_id, crid);
-  common_headers(out, request_id, crid);
+  up_exchange_t ex;
+  memset(&ex, 0, sizeof(ex));
+  up_exchange_begin(app, &ex, "GET", NULL, url_len, -1, header, glue);
+  up_exchange_finish(&ex, out);
+  up_exchange_fini(&ex);
 }

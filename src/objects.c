@@ -84,3 +84,38 @@ bool up_printer_copy(up_printer_t *dst, const up_printer_t *src)
 #undef MISSING
   return true;
 }
+
+void up_document_fini(up_document_t *d)
+{
+  if (!d)
+    return;
+  free(d->display_name);
+  free(d->content_type);
+  memset(d, 0, sizeof(*d));
+}
+
+void up_job_fini(up_job_t *j)
+{
+  if (!j)
+    return;
+  free(j->configuration_json);
+  free(j->created_by_name);
+  free(j->created_by_upn);
+  free(j->created_by_app);
+  free(j->redirected_from);
+  free(j->redirected_to);
+  up_document_fini(&j->document);
+  memset(j, 0, sizeof(*j));
+}
+
+LIST_FINI(up_job_list_fini, up_job_list_t, up_job_fini)
+
+void up_upload_fini(up_upload_t *u)
+{
+  if (!u)
+    return;
+  free(u->document_name);
+  free(u->content_type);
+  free(u->received);
+  memset(u, 0, sizeof(*u));
+}

@@ -1,7 +1,8 @@
-/* server.c - the libmicrohttpd glue: daemon, access handler, body accumulation, completion.
+/* server.c - the libmicrohttpd glue: daemon, access handler, completion.
  * The only file that includes <microhttpd.h>. Each request goes: URI callback (raw URL kept)
- * -> first access call (nothing queued, so keep-alive survives: see docs/ARCHITECTURE.md) ->
- * body chunks (bounded) -> last call: up_dispatch() -> one response.
+ * -> first access call: up_exchange_begin, nothing queued (so keep-alive survives: see
+ * docs/ARCHITECTURE.md) -> body chunks: up_exchange_body -> last call: up_exchange_finish and
+ * one response -> completion callback: up_exchange_fini.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "uprintd/server.h"
 #include "uprintd/log.h"
@@ -12,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -34,9 +36,10 @@ struct up_server {
 /* Per-request state, created by the URI callback, freed only by the completion callback. */
 typedef struct req_ctx {
   bool started;  /* the first access call has happened */
+  bool answered; /* a response is queued */
   char *raw_url; /* path and query as sent; NULL when over the limit */
   size_t raw_url_len;
-  up_body_t body; /* accumulated body, bounded */
+  up_exchange_t ex; /* the request in progress */
   struct MHD_Connection *con;
 } req_ctx_t;
 
@@ -50,7 +53,6 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
   ctx->raw_url_len = strlen(uri);
   if (ctx->raw_url_len <= (size_t)srv->app->config.max_url_kb * 1024)
     ctx->raw_url = strdup(uri);
-  ctx->body.limit = (size_t)srv->app->config.max_json_kb * 1024;
   return ctx;
 }
 
@@ -62,8 +64,8 @@ static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
   (void)toe;
   req_ctx_t *ctx = *con_cls;
   if (ctx) {
+    up_exchange_fini(&ctx->ex);
     free(ctx->raw_url);
-    free(ctx->body.data);
     free(ctx);
     *con_cls = NULL;
   }
@@ -75,43 +77,26 @@ static const char *header_lookup(const up_request_t *req, const char *name)
   return MHD_lookup_connection_value(ctx->con, MHD_HEADER_KIND, name);
 }
 
-/* Appends a chunk when it fits under the limit; past it, remembers the overflow and drops. */
-static void body_append(up_body_t *b, const char *data, size_t size)
+static enum MHD_Result send_answer(req_ctx_t *ctx)
 {
-  if (b->too_large || size > b->limit - b->len) {
-    b->too_large = true;
-    return;
-  }
-  if (b->len + size > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + size)
-      cap *= 2;
-    if (cap > b->limit)
-      cap = b->limit;
-    char *grown = realloc(b->data, cap + 1);
-    if (!grown) {
-      b->failed = true;
-      return;
-    }
-    b->data = grown;
-    b->cap = cap;
-  }
-  memcpy(b->data + b->len, data, size);
-  b->len += size;
-  b->data[b->len] = '\0';
-}
-
-static enum MHD_Result send_response(struct MHD_Connection *con, const up_answer_t *a)
-{
-  struct MHD_Response *r = MHD_create_response_from_buffer(
-      a->body_len, a->body, a->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+  up_answer_t a;
+  struct MHD_Response *r;
+  up_exchange_finish(&ctx->ex, &a);
+  ctx->answered = true;
+  if (a.fd >= 0)
+    r = MHD_create_response_from_fd64((uint64_t)a.fd_size, a.fd); /* MHD closes fd */
+  else
+    r = MHD_create_response_from_buffer(a.body_len, a.body,
+                                        a.body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
   if (!r) {
-    free(a->body);
+    free(a.body);
+    if (a.fd >= 0)
+      close(a.fd);
     return MHD_NO;
   }
-  for (size_t i = 0; i < a->n_headers; i++)
-    MHD_add_response_header(r, a->headers[i].name, a->headers[i].value);
-  enum MHD_Result ret = MHD_queue_response(con, (unsigned)a->status, r);
+  for (size_t i = 0; i < a.n_headers; i++)
+    MHD_add_response_header(r, a.headers[i].name, a.headers[i].value);
+  enum MHD_Result ret = MHD_queue_response(ctx->con, (unsigned)a.status, r);
   MHD_destroy_response(r);
   return ret;
 }
@@ -127,33 +112,32 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
   if (!ctx)
     return MHD_NO; /* the URI callback could not allocate: drop the connection */
   if (!ctx->started) {
-    /* First call: headers only. Answer nothing yet (keep-alive), except that a declared body
-     * over the limit is refused now rather than read. */
-    ctx->started = true;
+    /* First call: headers only. Route, authenticate and begin; answer nothing yet (keep-alive),
+     * except that a body over the limit is refused now rather than read. */
     const char *cl =
         MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > ctx->body.limit && ctx->raw_url) {
-      up_answer_t a;
-      ctx->body.too_large = true;
-      up_dispatch(srv->app,
-                  &(up_dispatch_in_t){method, ctx->raw_url, &ctx->body, header_lookup, ctx}, &a);
-      return send_response(con, &a);
+    int64_t declared = -1;
+    if (cl) {
+      char *end;
+      unsigned long long v = strtoull(cl, &end, 10);
+      declared = (*cl && !*end && v <= INT64_MAX) ? (int64_t)v : INT64_MAX;
     }
+    ctx->started = true;
+    up_exchange_begin(srv->app, &ctx->ex, method, ctx->raw_url, ctx->raw_url_len, declared,
+                      header_lookup, ctx);
+    if (up_exchange_answer_now(&ctx->ex))
+      return send_answer(ctx);
     return MHD_YES;
   }
   if (*upload_data_size) {
-    body_append(&ctx->body, upload_data, *upload_data_size);
+    if (!ctx->answered)
+      up_exchange_body(&ctx->ex, upload_data, *upload_data_size);
     *upload_data_size = 0;
     return MHD_YES;
   }
-  up_answer_t a;
-  if (!ctx->raw_url) {
-    up_dispatch_too_long(srv->app, ctx->raw_url_len, header_lookup, ctx, &a);
-  } else {
-    up_dispatch(srv->app, &(up_dispatch_in_t){method, ctx->raw_url, &ctx->body, header_lookup, ctx},
-                &a);
-  }
-  return send_response(con, &a);
+  if (ctx->answered)
+    return MHD_YES;
+  return send_answer(ctx);
 }
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)

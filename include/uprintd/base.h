@@ -57,9 +57,13 @@ void up_error_set_target(up_error_t *err, const char *target);
 void up_error_clear(up_error_t *err);
 
 /** Graph API version of a request. */
-typedef enum up_api_version { UP_API_V1 = 1, UP_API_BETA = 2 } up_api_version_t;
+typedef enum up_api_version {
+  UP_API_V1 = 1,
+  UP_API_BETA = 2,
+  UP_API_ROOT = 4, /**< not Graph: this server's own URLs under /_uprintd (uploads, control) */
+} up_api_version_t;
 
-/** Returns "v1.0" or "beta". */
+/** Returns "v1.0" or "beta" ("v1.0" for UP_API_ROOT, whose links use v1.0). */
 const char *up_api_version_name(up_api_version_t v);
 
 #endif

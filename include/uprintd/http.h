@@ -27,6 +27,7 @@ typedef enum up_body_kind {
   UP_BODY_NONE = 0, /**< no body expected; one that is sent is ignored */
   UP_BODY_JSON,     /**< a JSON object is required (Content-Type application/json) */
   UP_BODY_JSON_OPT, /**< a JSON object, or nothing */
+  UP_BODY_STREAM,   /**< raw bytes handed to the route's stream operations as they arrive */
 } up_body_kind_t;
 
 #define UP_MAX_PARAMS  6 /**< path parameters per route */
@@ -51,7 +52,8 @@ typedef struct up_request {
   const char *request_id;          /**< our request id (GUID) */
   const char *client_request_id;   /**< the client's, or request_id */
   const char *(*header)(const struct up_request *req, const char *name); /**< request header */
-  void *glue; /**< the HTTP layer's own state */
+  void *stream; /**< UP_BODY_STREAM routes: the state from begin */
+  void *glue;   /**< the HTTP layer's own state */
 } up_request_t;
 
 /** Looks up a request header (case-insensitive); NULL when absent. */
@@ -64,6 +66,8 @@ static inline const char *up_request_header(const up_request_t *req, const char 
 typedef struct up_response {
   int status;          /**< HTTP status */
   struct json_t *body; /**< JSON body (owned), or NULL for none */
+  int fd;              /**< or a file body: an open descriptor (owned; -1 none) */
+  int64_t fd_size;     /**< its length */
   struct {
     char name[32];
     char value[1024];
@@ -76,15 +80,28 @@ typedef struct up_response {
 typedef up_status_t (*up_handler_fn)(up_app_t *app, const up_request_t *req, up_response_t *resp,
                                      up_error_t *err);
 
+/** The operations of a UP_BODY_STREAM route, called as the body arrives; the route's handler
+ *  then answers with req->stream set. */
+typedef struct up_stream_ops {
+  /** The headers are in (route, token and query checked): accept the body (set *state) or
+   *  refuse it. A refusal with UP_TOO_LARGE is answered before the body is read. */
+  up_status_t (*begin)(up_app_t *app, const up_request_t *req, void **state, up_error_t *err);
+  /** A chunk of the body, in order; a failure answers with err and drops the rest. */
+  up_status_t (*chunk)(void *state, const char *data, size_t size, up_error_t *err);
+  /** Releases the state: once, after the answer or when the connection is gone. */
+  void (*release)(void *state);
+} up_stream_ops_t;
+
 /** One row of the route table. */
 typedef struct up_route {
   up_method_t method;
   const char *pattern; /**< "/print/printers/{id}"; literal segments match case-insensitively */
   up_handler_fn handler;
-  up_body_kind_t body; /**< body kind */
-  unsigned versions;   /**< bit mask of up_api_version_t (UP_API_V1 | UP_API_BETA) */
-  unsigned query;      /**< UP_QUERY_* options the route supports; others are 400 */
-  bool anonymous;      /**< true: no bearer token required */
+  up_body_kind_t body;           /**< body kind */
+  unsigned versions;             /**< bit mask of up_api_version_t (UP_API_V1 | UP_API_BETA) */
+  unsigned query;                /**< UP_QUERY_* options the route supports; others are 400 */
+  const up_stream_ops_t *stream; /**< UP_BODY_STREAM routes: the body's operations */
+  bool anonymous;                /**< true: no bearer token required */
 } up_route_t;
 
 #endif

@@ -83,6 +83,99 @@ typedef struct up_operation_list {
   size_t count;
 } up_operation_list_t;
 
+/** printJobProcessingState (values as in Graph's enum). */
+typedef enum up_job_state {
+  UP_JOB_UNKNOWN = 0,
+  UP_JOB_PENDING = 1,
+  UP_JOB_PROCESSING = 2,
+  UP_JOB_PAUSED = 3,
+  UP_JOB_STOPPED = 4,
+  UP_JOB_COMPLETED = 5,
+  UP_JOB_CANCELED = 6,
+  UP_JOB_ABORTED = 7,
+  UP_JOB_STATE_COUNT
+} up_job_state_t;
+
+/** printJobStateDetail members, as bits (bit n = Graph value n). */
+enum {
+  UP_JOB_DETAIL_UPLOAD_PENDING = 1u << 0,
+  UP_JOB_DETAIL_TRANSFORMING = 1u << 1,
+  UP_JOB_DETAIL_COMPLETED_SUCCESSFULLY = 1u << 2,
+  UP_JOB_DETAIL_COMPLETED_WITH_WARNINGS = 1u << 3,
+  UP_JOB_DETAIL_COMPLETED_WITH_ERRORS = 1u << 4,
+  UP_JOB_DETAIL_RELEASE_WAIT = 1u << 5,
+  UP_JOB_DETAIL_INTERPRETING = 1u << 6,
+};
+
+/** microsoft.graph.printDocument (one per job). */
+typedef struct up_document {
+  char id[UP_ID_SIZE];     /**< id */
+  int64_t job_id;          /**< the job it belongs to */
+  char *display_name;      /**< displayName ("" until uploaded) */
+  char *content_type;      /**< contentType ("" until uploaded) */
+  int64_t size;            /**< size (0 until uploaded) */
+  up_time_t uploaded_at;   /**< uploadedDateTime, UP_TIME_NULL = null */
+  up_time_t downloaded_at; /**< downloadedDateTime, UP_TIME_NULL = null */
+} up_document_t;
+
+/** microsoft.graph.printJob. Heap strings owned; release with up_job_fini. */
+typedef struct up_job {
+  int64_t id;                     /**< id: a decimal number, rendered as a string */
+  char tenant_id[UP_ID_SIZE];     /**< owning tenant */
+  char printer_id[UP_ID_SIZE];    /**< the printer whose queue it is in */
+  char *configuration_json;       /**< configuration: printJobConfiguration JSON object text */
+  char created_by_id[UP_ID_SIZE]; /**< createdBy.id: the user's oid ("" for none) */
+  char *created_by_name;          /**< createdBy.displayName */
+  char *created_by_upn;           /**< createdBy.userPrincipalName */
+  char *created_by_app;           /**< appid of the client that created it */
+  up_time_t created_at;           /**< createdDateTime */
+  up_time_t started_at;           /**< when start was called (queue order), UP_TIME_NULL before */
+  up_time_t acknowledged_at;      /**< acknowledgedDateTime, UP_TIME_NULL = null */
+  up_time_t completed_at;         /**< completedDateTime (beta): when it became terminal */
+  up_job_state_t state;           /**< status.state */
+  unsigned details;               /**< status.details: UP_JOB_DETAIL_* bits */
+  bool is_acquired;               /**< status.isAcquiredByPrinter */
+  bool is_fetchable;              /**< isFetchable */
+  bool has_error_code;            /**< errorCode is not null */
+  int32_t error_code;             /**< errorCode */
+  char *redirected_from;          /**< redirectedFrom URL, NULL = null */
+  char *redirected_to;            /**< redirectedTo URL, NULL = null */
+  up_document_t document;         /**< documents[0] */
+} up_job_t;
+
+/** An upload session of a document (reference 3.8, 4.2). */
+typedef struct up_upload {
+  char id[UP_ID_SIZE];          /**< session id (in the upload URL) */
+  char token[48];               /**< the URL's tempauthtoken: 32 random bytes, base64url (43) */
+  char tenant_id[UP_ID_SIZE];   /**< owning tenant */
+  int64_t job_id;               /**< the job */
+  char document_id[UP_ID_SIZE]; /**< the document */
+  char *document_name;          /**< printDocumentUploadProperties.documentName */
+  char *content_type;           /**< printDocumentUploadProperties.contentType */
+  int64_t size;                 /**< printDocumentUploadProperties.size */
+  up_time_t expires_at;         /**< expirationDateTime */
+  char *received; /**< byte ranges received and durable: "a-b,c-d" (closed), "" none */
+} up_upload_t;
+
+/** A pre-authenticated download of a document's content (reference 4.3). */
+typedef struct up_download {
+  char id[UP_ID_SIZE];          /**< download id (in the URL) */
+  char token[48];               /**< the URL's tempauthtoken */
+  char tenant_id[UP_ID_SIZE];   /**< owning tenant */
+  char document_id[UP_ID_SIZE]; /**< the document */
+  up_time_t expires_at;         /**< after this the URL answers 404 */
+} up_download_t;
+
+typedef struct up_job_list {
+  up_job_t *items;
+  size_t count;
+} up_job_list_t;
+
+void up_job_fini(up_job_t *j);
+void up_job_list_fini(up_job_list_t *l);
+void up_document_fini(up_document_t *d);
+void up_upload_fini(up_upload_t *u);
+
 /** Release the heap members (not the struct itself); safe on zeroed structs and twice. */
 void up_printer_fini(up_printer_t *p);
 void up_share_fini(up_share_t *s);

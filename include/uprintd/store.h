@@ -87,4 +87,95 @@ up_status_t up_store_share_update(up_store_t *store, const up_share_t *s, up_err
 up_status_t up_store_share_delete(up_store_t *store, const char *tenant, const char *id,
                                   up_error_t *err);
 
+/* --- print jobs and their documents --- */
+
+/** Inserts job j with its document j->document (whose id the caller set). The store assigns the
+ *  job id (increasing, never reused): j->id and j->document.job_id are set on success.
+ *  UP_NOT_FOUND when j->printer_id is not a printer of j->tenant_id. */
+up_status_t up_store_job_create(up_store_t *store, up_job_t *j, up_error_t *err);
+
+/** Reads one job with its document. printer_id restricts it to that printer's queue (NULL: any
+ *  printer of the tenant). */
+up_status_t up_store_job_get(up_store_t *store, const char *tenant, const char *printer_id,
+                             int64_t id, up_job_t *out, up_error_t *err);
+
+/** The jobs of one printer of tenant, newest first (created_at, then id, descending). */
+up_status_t up_store_job_list(up_store_t *store, const char *tenant, const char *printer_id,
+                              up_job_list_t *out, up_error_t *err);
+
+/** Side effects a job change asks for, written in the same transaction. */
+typedef struct up_job_effects {
+  char *printer_status_json;         /**< new status of the job's printer (taken), or NULL */
+  char delete_upload_id[UP_ID_SIZE]; /**< an upload session to delete, or "" */
+} up_job_effects_t;
+
+/** Decides a change of a job: gets the job as stored (with its document) and changes its
+ *  members (not id, tenant_id, printer_id, document.id). UP_OK writes the job and document;
+ *  any other status rolls back and is returned. */
+typedef up_status_t (*up_job_change_fn)(up_job_t *job, void *ctx, up_job_effects_t *fx,
+                                        up_error_t *err);
+
+/** Changes job id of tenant in one transaction: reads it, calls fn, writes it and fn's effects.
+ *  out (may be NULL) receives the job as written. */
+up_status_t up_store_job_change(up_store_t *store, const char *tenant, int64_t id,
+                                up_job_change_fn fn, void *ctx, up_job_t *out, up_error_t *err);
+
+/** The next job printer_id's device takes: its oldest pending job (started_at, then id).
+ *  UP_NOT_FOUND when none. Any tenant (a printer belongs to one). */
+up_status_t up_store_job_next(up_store_t *store, const char *printer_id, up_job_t *out,
+                              up_error_t *err);
+
+/** Every job in state processing or stopped, of every tenant, oldest started first (the jobs
+ *  devices were printing when the server stopped). */
+up_status_t up_store_job_list_printing(up_store_t *store, up_job_list_t *out, up_error_t *err);
+
+/** Printer ids (of every tenant) that have at least one pending job. *out is a new array of
+ *  count ids; caller frees it with free(). */
+up_status_t up_store_printers_with_pending(up_store_t *store, char (**out)[UP_ID_SIZE],
+                                           size_t *count, up_error_t *err);
+
+/** Reads a document by id with its job's tenant check. */
+up_status_t up_store_document_get(up_store_t *store, const char *tenant, const char *document_id,
+                                  up_document_t *out, up_error_t *err);
+
+/** Sets downloadedDateTime of a document. */
+up_status_t up_store_document_set_downloaded(up_store_t *store, const char *tenant,
+                                             const char *document_id, up_time_t at,
+                                             up_error_t *err);
+
+/** The ids of the documents of printer_id's jobs (to remove their files after the printer is
+ *  deleted). *out: new array (free()). */
+up_status_t up_store_printer_documents(up_store_t *store, const char *tenant,
+                                       const char *printer_id, char (**out)[UP_ID_SIZE],
+                                       size_t *count, up_error_t *err);
+
+/* --- upload sessions and downloads --- */
+
+/** Inserts an upload session; other sessions of the same document are deleted (their ids are
+ *  not returned: their spool files are found by up_store_upload_exists). */
+up_status_t up_store_upload_create(up_store_t *store, const up_upload_t *u, up_error_t *err);
+
+/** Reads a session by id (any tenant: the caller checks the token). */
+up_status_t up_store_upload_get(up_store_t *store, const char *id, up_upload_t *out,
+                                up_error_t *err);
+
+/** True when session id exists (for sweeping spool files). */
+bool up_store_upload_exists(up_store_t *store, const char *id);
+
+/** Replaces the received ranges of session id. */
+up_status_t up_store_upload_set_received(up_store_t *store, const char *id, const char *received,
+                                         up_error_t *err);
+
+/** Deletes session id. */
+up_status_t up_store_upload_delete(up_store_t *store, const char *id, up_error_t *err);
+
+/** Deletes sessions that expired before now; *deleted (may be NULL) counts them. */
+up_status_t up_store_upload_delete_expired(up_store_t *store, up_time_t now, size_t *deleted,
+                                           up_error_t *err);
+
+/** Inserts a download; reads one by id (any tenant: the caller checks the token). */
+up_status_t up_store_download_create(up_store_t *store, const up_download_t *d, up_error_t *err);
+up_status_t up_store_download_get(up_store_t *store, const char *id, up_download_t *out,
+                                  up_error_t *err);
+
 #endif
