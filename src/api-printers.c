@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Registration issues the printer a device certificate; this server has no certificate
  * authority, so the certificate is an opaque base64 token that names the registration. */
@@ -173,9 +174,20 @@ out:
 
 UP_HANDLER(up_api_printer_delete)
 {
-  return up_api_no_content(
-      up_store_printer_delete(app->store, up_api_tenant(req), req->params.v[0], err), resp, err,
-      "printer", req->params.v[0]);
+  char(*docs)[UP_ID_SIZE] = NULL;
+  size_t n = 0;
+  char path[1200];
+  const char *id = req->params.v[0];
+  /* The printer's jobs go with it, and their documents' content. */
+  up_status_t st = up_store_printer_documents(app->store, up_api_tenant(req), id, &docs, &n, err);
+  if (st == UP_OK)
+    st = up_store_printer_delete(app->store, up_api_tenant(req), id, err);
+  for (size_t i = 0; st == UP_OK && i < n; i++) {
+    snprintf(path, sizeof(path), "%s/%s", app->documents_dir, docs[i]);
+    unlink(path);
+  }
+  free(docs);
+  return up_api_no_content(st, resp, err, "printer", id);
 }
 
 UP_HANDLER(up_api_printer_restore_defaults)

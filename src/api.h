@@ -21,6 +21,38 @@ UP_HANDLER(up_api_printer_shares_list);
 UP_HANDLER(up_api_printer_share_get);
 UP_HANDLER(up_api_printer_share_single);
 
+/* api-jobs.c */
+UP_HANDLER(up_api_jobs_create);
+UP_HANDLER(up_api_jobs_list);
+UP_HANDLER(up_api_job_get);
+UP_HANDLER(up_api_job_start);
+UP_HANDLER(up_api_job_cancel);
+UP_HANDLER(up_api_documents_list);
+UP_HANDLER(up_api_document_get);
+UP_HANDLER(up_api_upload_create);
+UP_HANDLER(up_api_document_value);
+
+/* api-uploads.c: the upload and download URLs (not Graph: this server's own) */
+extern const up_stream_ops_t up_api_upload_stream;
+UP_HANDLER(up_api_upload_put);
+UP_HANDLER(up_api_upload_get);
+UP_HANDLER(up_api_upload_delete);
+UP_HANDLER(up_api_download_get);
+
+/** Creates and frees the registry of uploads in flight (app->uploads). */
+up_status_t up_uploads_new(struct up_uploads **out, up_error_t *err);
+void up_uploads_free(struct up_uploads *u);
+
+/** Deletes expired upload sessions and spool files without a session. */
+void up_api_uploads_housekeeping(up_app_t *app);
+
+/* api-control.c: the simulated devices' control surface (not Graph) */
+UP_HANDLER(up_api_control_get);
+UP_HANDLER(up_api_control_hold);
+UP_HANDLER(up_api_control_release);
+UP_HANDLER(up_api_control_complete);
+UP_HANDLER(up_api_control_fail);
+
 /* api-print.c */
 UP_HANDLER(up_api_operations_list);
 UP_HANDLER(up_api_operation_get);
@@ -76,6 +108,9 @@ up_status_t up_api_nomem(up_error_t *err);
 
 /** Renders an up_share_t (api-shares.c). */
 struct json_t *up_api_render_share(const void *item, unsigned flags, void *ctx);
+
+/** 32 random bytes as base64url (43 characters): upload and download URL tokens. */
+bool up_api_make_token(char out[48]);
 
 /** Answers printer id as a printer entity (200), honouring $select (api-printers.c). */
 up_status_t up_api_reply_printer(up_app_t *app, const up_request_t *req, up_response_t *resp,

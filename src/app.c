@@ -4,11 +4,20 @@
 #include "uprintd/log.h"
 #include "uprintd/model.h"
 #include "uprintd/util.h"
+#include "api.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* How often expired upload sessions and stray spool files are swept. */
+#define HOUSEKEEPING_MS 60000
+
+static void housekeeping(void *arg)
+{
+  up_api_uploads_housekeeping(arg);
+}
 
 up_status_t up_app_open(const up_config_t *config, up_app_t **out, up_error_t *err)
 {
@@ -32,6 +41,18 @@ up_status_t up_app_open(const up_config_t *config, up_app_t **out, up_error_t *e
     goto fail;
   if (config->demo && (st = up_app_seed_demo(app, err)) != UP_OK)
     goto fail;
+  /* Document contents and upload spool files live in the data folder too. */
+  snprintf(app->documents_dir, sizeof(app->documents_dir), "%s/documents", config->data_dir);
+  snprintf(app->uploads_dir, sizeof(app->uploads_dir), "%s/uploads", config->data_dir);
+  if (!up_mkdir_p(app->documents_dir, 0700) || !up_mkdir_p(app->uploads_dir, 0700)) {
+    st = up_error_set(err, UP_INTERNAL, NULL, "cannot create the folders of '%s': %s",
+                      config->data_dir, strerror(errno));
+    goto fail;
+  }
+  if ((st = up_uploads_new(&app->uploads, err)) != UP_OK ||
+      (st = up_devices_start(app->store, config->sim_job_ms, &app->devices, err)) != UP_OK)
+    goto fail;
+  up_devices_set_housekeeping(app->devices, HOUSEKEEPING_MS, housekeeping, app);
   *out = app;
   return UP_OK;
 fail:
@@ -43,6 +64,8 @@ void up_app_free(up_app_t *app)
 {
   if (!app)
     return;
+  up_devices_stop(app->devices);
+  up_uploads_free(app->uploads);
   up_store_free(app->store);
   up_keyring_free(app->keys);
   up_schema_free(app->schema);

@@ -39,6 +39,12 @@ static const opt_t options[] = {
      "largest JSON request body in KiB (default 1024)"},
     {"max-url-kb", OPT_UINT, FIELD(max_url_kb), 1, 64, "N",
      "longest request URL in KiB (default 8)"},
+    {"sim-job-ms", OPT_UINT, FIELD(sim_job_ms), 0, 3600000, "N",
+     "how long a simulated device prints one job, in ms (default 1000)"},
+    {"max-document-mb", OPT_UINT, FIELD(max_document_mb), 1, 1048576, "N",
+     "largest document an upload session accepts, in MiB (default 512)"},
+    {"upload-expiry-s", OPT_UINT, FIELD(upload_expiry_s), 1, 2592000, "N",
+     "lifetime of an upload session in seconds (default 86400)"},
 };
 
 void up_config_defaults(up_config_t *cfg)
@@ -51,6 +57,9 @@ void up_config_defaults(up_config_t *cfg)
   cfg->log_level = UP_LOG_INFO;
   cfg->max_json_kb = 1024;
   cfg->max_url_kb = 8;
+  cfg->sim_job_ms = 1000;
+  cfg->max_document_mb = 512;
+  cfg->upload_expiry_s = 86400;
 }
 
 /* "HOST:PORT", "[v6]:PORT" or ":PORT". */

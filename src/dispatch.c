@@ -192,6 +192,7 @@ void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, con
     return;
   }
   ex->req.query = &ex->query;
+  ex->req.raw_query = qs ? qs + 1 : NULL;
   if (route->body == UP_BODY_STREAM && route->stream) {
     if (route->stream->begin(app, &ex->req, &ex->req.stream, &err) != UP_OK) {
       fail(ex, &err);

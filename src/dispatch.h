@@ -58,8 +58,8 @@ typedef struct up_exchange {
 /** Headers are in: routes, authenticates, parses the query and, for stream routes, begins
  *  the stream. declared_length is the Content-Length (-1 when absent); url_len > the URL limit
  *  is answered 414. Failures are kept for the answer. */
-void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, const char *raw_url, size_t url_len,
-                       int64_t declared_length, up_header_fn header, void *glue);
+void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, const char *raw_url,
+                       size_t url_len, int64_t declared_length, up_header_fn header, void *glue);
 
 /** True when the answer must go now, before the body is read (the body is too large). */
 bool up_exchange_answer_now(const up_exchange_t *ex);
@@ -86,6 +86,7 @@ typedef struct up_dispatch_in {
 void up_dispatch(up_app_t *app, const up_dispatch_in_t *in, up_answer_t *out);
 
 /** The answer to a URL longer than the limit (414). */
-void up_dispatch_too_long(up_app_t *app, size_t url_len, up_header_fn header, void *glue, up_answer_t *out);
+void up_dispatch_too_long(up_app_t *app, size_t url_len, up_header_fn header, void *glue,
+                          up_answer_t *out);
 
 #endif

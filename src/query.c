@@ -200,3 +200,24 @@ up_status_t up_query_check_supported(const up_query_t *q, unsigned supported, up
   }
   return UP_OK;
 }
+
+bool up_query_param(const char *raw, const char *name, char *out, size_t outlen)
+{
+  size_t nlen = strlen(name);
+  for (const char *p = raw; p && *p;) {
+    const char *amp = strchr(p, '&');
+    size_t len = amp ? (size_t)(amp - p) : strlen(p);
+    if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+      char *v = up_percent_decode(p + nlen + 1, len - nlen - 1, true);
+      bool ok = v && strlen(v) < outlen;
+      if (ok)
+        strcpy(out, v);
+      free(v);
+      return ok;
+    }
+    if (!amp)
+      break;
+    p = amp + 1;
+  }
+  return false;
+}

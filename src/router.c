@@ -7,16 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define V1     UP_API_V1
-#define BETA   UP_API_BETA
-#define BOTH   (UP_API_V1 | UP_API_BETA)
-#define GET    UP_METHOD_GET
-#define POST   UP_METHOD_POST
-#define PATCH  UP_METHOD_PATCH
-#define DELETE UP_METHOD_DELETE
-#define NONE   UP_BODY_NONE
-#define JSON   UP_BODY_JSON
-#define SEL    UP_QUERY_SELECT
+#define V1       UP_API_V1
+#define BETA     UP_API_BETA
+#define BOTH     (UP_API_V1 | UP_API_BETA)
+#define GET      UP_METHOD_GET
+#define POST     UP_METHOD_POST
+#define PATCH    UP_METHOD_PATCH
+#define DELETE   UP_METHOD_DELETE
+#define NONE     UP_BODY_NONE
+#define JSON     UP_BODY_JSON
+#define SEL      UP_QUERY_SELECT
+#define EXP      UP_QUERY_EXPAND
+#define PUT      UP_METHOD_PUT
+#define STREAM   UP_BODY_STREAM
+#define JSON_OPT UP_BODY_JSON_OPT
+#define ROOT     UP_API_ROOT
 
 /* The one route table: every Graph operation the server answers. Columns: method, pattern
  * (relative to the version root; {x} matches one non-empty segment), handler, body kind,
@@ -30,22 +35,25 @@ const up_route_t up_routes[] = {
     {DELETE, "/print/printers/{printerId}", up_api_printer_delete, NONE, BOTH, 0, NULL, false},
     {POST, "/print/printers/{printerId}/restoreFactoryDefaults", up_api_printer_restore_defaults,
      NONE, BOTH, 0, NULL, false},
-    {GET, "/print/printers/{printerId}/shares", up_api_printer_shares_list, NONE, BOTH, SEL, NULL, false},
-    {GET, "/print/printers/{printerId}/shares/{shareId}", up_api_printer_share_get, NONE, BOTH, SEL, NULL,
+    {GET, "/print/printers/{printerId}/shares", up_api_printer_shares_list, NONE, BOTH, SEL, NULL,
      false},
-    {GET, "/print/printers/{printerId}/share", up_api_printer_share_single, NONE, BETA, SEL, NULL, false},
+    {GET, "/print/printers/{printerId}/shares/{shareId}", up_api_printer_share_get, NONE, BOTH, SEL,
+     NULL, false},
+    {GET, "/print/printers/{printerId}/share", up_api_printer_share_single, NONE, BETA, SEL, NULL,
+     false},
     /* Operations (reference 2.1, R8/R9, and the printer alias of 1.3) */
     {GET, "/print/operations", up_api_operations_list, NONE, BOTH, 0, NULL, false},
     {GET, "/print/operations/{operationId}", up_api_operation_get, NONE, BOTH, 0, NULL, false},
-    {GET, "/print/operations/{operationId}/printer", up_api_operation_printer_get, NONE, BOTH, SEL, NULL,
-     false},
+    {GET, "/print/operations/{operationId}/printer", up_api_operation_printer_get, NONE, BOTH, SEL,
+     NULL, false},
     /* Shares (reference 2.3; /print/printerShares is beta's deprecated alias) */
     {POST, "/print/shares", up_api_shares_create, JSON, BOTH, 0, NULL, false},
     {GET, "/print/shares", up_api_shares_list, NONE, BOTH, SEL, NULL, false},
     {GET, "/print/shares/{shareId}", up_api_share_get, NONE, BOTH, SEL, NULL, false},
     {PATCH, "/print/shares/{shareId}", up_api_share_patch, JSON, BOTH, 0, NULL, false},
     {DELETE, "/print/shares/{shareId}", up_api_share_delete, NONE, BOTH, 0, NULL, false},
-    {GET, "/print/shares/{shareId}/printer", up_api_share_printer_get, NONE, BOTH, SEL, NULL, false},
+    {GET, "/print/shares/{shareId}/printer", up_api_share_printer_get, NONE, BOTH, SEL, NULL,
+     false},
     {POST, "/print/printerShares", up_api_shares_create, JSON, BETA, 0, NULL, false},
     {GET, "/print/printerShares", up_api_shares_list, NONE, BETA, SEL, NULL, false},
     {GET, "/print/printerShares/{shareId}", up_api_share_get, NONE, BETA, SEL, NULL, false},
@@ -53,6 +61,53 @@ const up_route_t up_routes[] = {
     {DELETE, "/print/printerShares/{shareId}", up_api_share_delete, NONE, BETA, 0, NULL, false},
     {GET, "/print/printerShares/{shareId}/printer", up_api_share_printer_get, NONE, BETA, SEL, NULL,
      false},
+    /* Print jobs and their documents (reference 2.4, 3.1-3.5, 3.8, 4): under printers and shares */
+    {POST, "/print/printers/{printerId}/jobs", up_api_jobs_create, JSON, BOTH, 0, NULL, false},
+    {GET, "/print/printers/{printerId}/jobs", up_api_jobs_list, NONE, BOTH, SEL | EXP, NULL, false},
+    {GET, "/print/printers/{printerId}/jobs/{jobId}", up_api_job_get, NONE, BOTH, SEL | EXP, NULL,
+     false},
+    {POST, "/print/printers/{printerId}/jobs/{jobId}/start", up_api_job_start, NONE, BOTH, 0, NULL,
+     false},
+    {POST, "/print/printers/{printerId}/jobs/{jobId}/cancel", up_api_job_cancel, NONE, BOTH, 0,
+     NULL, false},
+    {GET, "/print/printers/{printerId}/jobs/{jobId}/documents", up_api_documents_list, NONE, BOTH,
+     SEL, NULL, false},
+    {GET, "/print/printers/{printerId}/jobs/{jobId}/documents/{documentId}", up_api_document_get,
+     NONE, BOTH, SEL, NULL, false},
+    {POST, "/print/printers/{printerId}/jobs/{jobId}/documents/{documentId}/createUploadSession",
+     up_api_upload_create, JSON, BOTH, 0, NULL, false},
+    {GET, "/print/printers/{printerId}/jobs/{jobId}/documents/{documentId}/$value",
+     up_api_document_value, NONE, BOTH, 0, NULL, false},
+    {POST, "/print/shares/{shareId}/jobs", up_api_jobs_create, JSON, BOTH, 0, NULL, false},
+    {GET, "/print/shares/{shareId}/jobs", up_api_jobs_list, NONE, BOTH, SEL | EXP, NULL, false},
+    {GET, "/print/shares/{shareId}/jobs/{jobId}", up_api_job_get, NONE, BOTH, SEL | EXP, NULL,
+     false},
+    {POST, "/print/shares/{shareId}/jobs/{jobId}/start", up_api_job_start, NONE, BOTH, 0, NULL,
+     false},
+    {POST, "/print/shares/{shareId}/jobs/{jobId}/cancel", up_api_job_cancel, NONE, BOTH, 0, NULL,
+     false},
+    {GET, "/print/shares/{shareId}/jobs/{jobId}/documents", up_api_documents_list, NONE, BOTH, SEL,
+     NULL, false},
+    {GET, "/print/shares/{shareId}/jobs/{jobId}/documents/{documentId}", up_api_document_get, NONE,
+     BOTH, SEL, NULL, false},
+    {POST, "/print/shares/{shareId}/jobs/{jobId}/documents/{documentId}/createUploadSession",
+     up_api_upload_create, JSON, BOTH, 0, NULL, false},
+    {GET, "/print/shares/{shareId}/jobs/{jobId}/documents/{documentId}/$value",
+     up_api_document_value, NONE, BOTH, 0, NULL, false},
+    /* This server's own URLs (not Graph): upload and download URLs carry their own token;
+     * the control surface of the simulated devices needs a Printer Administrator. */
+    {PUT, "/_uprintd/uploads/{uploadId}", up_api_upload_put, STREAM, ROOT, 0, &up_api_upload_stream,
+     true},
+    {GET, "/_uprintd/uploads/{uploadId}", up_api_upload_get, NONE, ROOT, 0, NULL, true},
+    {DELETE, "/_uprintd/uploads/{uploadId}", up_api_upload_delete, NONE, ROOT, 0, NULL, true},
+    {GET, "/_uprintd/downloads/{downloadId}", up_api_download_get, NONE, ROOT, 0, NULL, true},
+    {GET, "/_uprintd/printers/{printerId}", up_api_control_get, NONE, ROOT, 0, NULL, false},
+    {POST, "/_uprintd/printers/{printerId}/hold", up_api_control_hold, NONE, ROOT, 0, NULL, false},
+    {POST, "/_uprintd/printers/{printerId}/release", up_api_control_release, NONE, ROOT, 0, NULL,
+     false},
+    {POST, "/_uprintd/printers/{printerId}/complete", up_api_control_complete, JSON_OPT, ROOT, 0,
+     NULL, false},
+    {POST, "/_uprintd/printers/{printerId}/fail", up_api_control_fail, JSON, ROOT, 0, NULL, false},
     {0, NULL, NULL, 0, 0, 0, NULL, false},
 };
 
@@ -157,18 +212,30 @@ up_status_t up_router_match(const up_route_t *routes, const char *raw_path, up_m
     return up_error_set(err, UP_INVALID, "BadRequest",
                         "The request URL is malformed or has too many segments.");
   }
-  /* The version segment. */
-  if (n_all == 0 || (!up_str_ieq(all[0], "v1.0") && !up_str_ieq(all[0], "beta"))) {
+  /* The version segment; this server's own URLs (/_uprintd/...) have none. */
+  bool root = n_all > 0 && up_str_ieq(all[0], "_uprintd");
+  if (!root && (n_all == 0 || (!up_str_ieq(all[0], "v1.0") && !up_str_ieq(all[0], "beta")))) {
     up_error_set(err, UP_INVALID, "BadRequest", "Invalid version: '%.64s'. Use v1.0 or beta.",
                  n_all ? all[0] : "");
     for (size_t i = 0; i < n_all; i++)
       free(all[i]);
     return UP_INVALID;
   }
-  m->version = up_str_ieq(all[0], "beta") ? UP_API_BETA : UP_API_V1;
-  free(all[0]);
-  m->n_segs = n_all - 1;
-  memcpy(m->segs, all + 1, m->n_segs * sizeof(char *));
+  if (root && n_all > UP_MAX_SEGMENTS) {
+    for (size_t i = 0; i < n_all; i++)
+      free(all[i]);
+    return up_error_set(err, UP_INVALID, "BadRequest", "The request URL has too many segments.");
+  }
+  if (root) {
+    m->version = UP_API_ROOT;
+    m->n_segs = n_all;
+    memcpy(m->segs, all, n_all * sizeof(char *));
+  } else {
+    m->version = up_str_ieq(all[0], "beta") ? UP_API_BETA : UP_API_V1;
+    free(all[0]);
+    m->n_segs = n_all - 1;
+    memcpy(m->segs, all + 1, m->n_segs * sizeof(char *));
+  }
   /* GUIDs compare case-insensitively, as in Graph: ids are stored lower-case. */
   for (size_t i = 0; i < m->n_segs; i++)
     if (up_uuid_is_valid(m->segs[i]))

@@ -85,40 +85,7 @@ static const char *const state_names[] = {
 _Static_assert(sizeof(state_names) / sizeof(state_names[0]) == UP_OPERATION_FAILED + 1,
                "a name for every up_operation_state_t");
 
-/* For messages: never a NULL %s. */
-static const char *nz(const char *s)
-{
-  return s ? s : "";
-}
-
 /* --- binding: each helper does nothing once *rc is an error --- */
-
-/* Binds text (NULL binds SQL NULL). The caller's strings outlive the statement's run. */
-static void bind_text(sqlite3_stmt *stmt, int i, const char *v, int *rc)
-{
-  if (*rc == SQLITE_OK)
-    *rc = sqlite3_bind_text(stmt, i, v, -1, SQLITE_STATIC);
-}
-
-/* Binds an id; "" binds SQL NULL (no reference). */
-static void bind_ref(sqlite3_stmt *stmt, int i, const char *v, int *rc)
-{
-  bind_text(stmt, i, v && *v ? v : NULL, rc);
-}
-
-static void bind_int(sqlite3_stmt *stmt, int i, int v, int *rc)
-{
-  if (*rc == SQLITE_OK)
-    *rc = sqlite3_bind_int(stmt, i, v);
-}
-
-/* Binds a time; UP_TIME_NULL binds SQL NULL. */
-static void bind_time(sqlite3_stmt *stmt, int i, up_time_t v, int *rc)
-{
-  if (*rc != SQLITE_OK)
-    return;
-  *rc = v == UP_TIME_NULL ? sqlite3_bind_null(stmt, i) : sqlite3_bind_int64(stmt, i, v);
-}
 
 /* Binds a tri-state boolean; UP_BOOL_NULL binds SQL NULL. */
 static void bind_bool_null(sqlite3_stmt *stmt, int i, int v, int *rc)
@@ -131,62 +98,27 @@ static void bind_bool_null(sqlite3_stmt *stmt, int i, int v, int *rc)
 /* Binds ?1..?18 of the printer insert and update. */
 static void bind_printer(sqlite3_stmt *stmt, const up_printer_t *p, int *rc)
 {
-  bind_text(stmt, 1, p->id, rc);
-  bind_text(stmt, 2, p->tenant_id, rc);
-  bind_text(stmt, 3, p->display_name, rc);
-  bind_text(stmt, 4, p->manufacturer, rc);
-  bind_text(stmt, 5, p->model, rc);
+  up_store_bind_text(stmt, 1, p->id, rc);
+  up_store_bind_text(stmt, 2, p->tenant_id, rc);
+  up_store_bind_text(stmt, 3, p->display_name, rc);
+  up_store_bind_text(stmt, 4, p->manufacturer, rc);
+  up_store_bind_text(stmt, 5, p->model, rc);
   bind_bool_null(stmt, 6, p->is_accepting_jobs, rc);
-  bind_int(stmt, 7, p->has_physical_device ? 1 : 0, rc);
-  bind_text(stmt, 8, p->physical_device_id, rc);
-  bind_text(stmt, 9, p->connector_id, rc);
-  bind_text(stmt, 10, p->registered_by_app, rc);
-  bind_text(stmt, 11, p->registered_by_user, rc);
-  bind_time(stmt, 12, p->registered_at, rc);
-  bind_time(stmt, 13, p->last_seen_at, rc);
-  bind_text(stmt, 14, p->status_json, rc);
-  bind_text(stmt, 15, p->location_json, rc);
-  bind_text(stmt, 16, p->defaults_json, rc);
-  bind_text(stmt, 17, p->factory_defaults_json, rc);
-  bind_text(stmt, 18, p->capabilities_json, rc);
+  up_store_bind_int(stmt, 7, p->has_physical_device ? 1 : 0, rc);
+  up_store_bind_text(stmt, 8, p->physical_device_id, rc);
+  up_store_bind_text(stmt, 9, p->connector_id, rc);
+  up_store_bind_text(stmt, 10, p->registered_by_app, rc);
+  up_store_bind_text(stmt, 11, p->registered_by_user, rc);
+  up_store_bind_time(stmt, 12, p->registered_at, rc);
+  up_store_bind_time(stmt, 13, p->last_seen_at, rc);
+  up_store_bind_text(stmt, 14, p->status_json, rc);
+  up_store_bind_text(stmt, 15, p->location_json, rc);
+  up_store_bind_text(stmt, 16, p->defaults_json, rc);
+  up_store_bind_text(stmt, 17, p->factory_defaults_json, rc);
+  up_store_bind_text(stmt, 18, p->capabilities_json, rc);
 }
 
 /* --- reading: each helper does nothing once *st is an error --- */
-
-/* Copies a text column into a new string (NULL for SQL NULL). */
-static void col_text(sqlite3_stmt *stmt, int col, char **out, up_status_t *st, up_error_t *err)
-{
-  const unsigned char *text;
-
-  if (*st != UP_OK || sqlite3_column_type(stmt, col) == SQLITE_NULL)
-    return;
-  text = sqlite3_column_text(stmt, col);
-  if (!text || !(*out = strdup((const char *)text)))
-    *st = up_error_set(err, UP_NOMEM, NULL, "out of memory reading the database");
-}
-
-/* Copies an id column into a buffer of UP_ID_SIZE ("" for SQL NULL). */
-static void col_id(sqlite3_stmt *stmt, int col, char out[UP_ID_SIZE], up_status_t *st,
-                   up_error_t *err)
-{
-  const unsigned char *text;
-
-  out[0] = '\0';
-  if (*st != UP_OK || sqlite3_column_type(stmt, col) == SQLITE_NULL)
-    return;
-  text = sqlite3_column_text(stmt, col);
-  if (!text)
-    *st = up_error_set(err, UP_NOMEM, NULL, "out of memory reading the database");
-  else if (!up_strlcpy(out, (const char *)text, UP_ID_SIZE))
-    *st = up_error_set(err, UP_DB, NULL, "stored id is too long: %.40s...", (const char *)text);
-}
-
-/* A time column; SQL NULL reads as UP_TIME_NULL. */
-static up_time_t col_time(sqlite3_stmt *stmt, int col)
-{
-  return sqlite3_column_type(stmt, col) == SQLITE_NULL ? UP_TIME_NULL
-                                                       : (up_time_t)sqlite3_column_int64(stmt, col);
-}
 
 /* A tri-state boolean column; SQL NULL reads as UP_BOOL_NULL. */
 static int col_bool_null(sqlite3_stmt *stmt, int col)
@@ -200,24 +132,24 @@ static up_status_t read_printer(sqlite3_stmt *stmt, int c, up_printer_t *p, up_e
 {
   up_status_t st = UP_OK;
 
-  col_id(stmt, c + 0, p->id, &st, err);
-  col_id(stmt, c + 1, p->tenant_id, &st, err);
-  col_text(stmt, c + 2, &p->display_name, &st, err);
-  col_text(stmt, c + 3, &p->manufacturer, &st, err);
-  col_text(stmt, c + 4, &p->model, &st, err);
+  up_store_col_id(stmt, c + 0, p->id, &st, err);
+  up_store_col_id(stmt, c + 1, p->tenant_id, &st, err);
+  up_store_col_text(stmt, c + 2, &p->display_name, &st, err);
+  up_store_col_text(stmt, c + 3, &p->manufacturer, &st, err);
+  up_store_col_text(stmt, c + 4, &p->model, &st, err);
   p->is_accepting_jobs = col_bool_null(stmt, c + 5);
   p->has_physical_device = sqlite3_column_int(stmt, c + 6) != 0;
-  col_text(stmt, c + 7, &p->physical_device_id, &st, err);
-  col_text(stmt, c + 8, &p->connector_id, &st, err);
-  col_text(stmt, c + 9, &p->registered_by_app, &st, err);
-  col_text(stmt, c + 10, &p->registered_by_user, &st, err);
-  p->registered_at = col_time(stmt, c + 11);
-  p->last_seen_at = col_time(stmt, c + 12);
-  col_text(stmt, c + 13, &p->status_json, &st, err);
-  col_text(stmt, c + 14, &p->location_json, &st, err);
-  col_text(stmt, c + 15, &p->defaults_json, &st, err);
-  col_text(stmt, c + 16, &p->factory_defaults_json, &st, err);
-  col_text(stmt, c + 17, &p->capabilities_json, &st, err);
+  up_store_col_text(stmt, c + 7, &p->physical_device_id, &st, err);
+  up_store_col_text(stmt, c + 8, &p->connector_id, &st, err);
+  up_store_col_text(stmt, c + 9, &p->registered_by_app, &st, err);
+  up_store_col_text(stmt, c + 10, &p->registered_by_user, &st, err);
+  p->registered_at = up_store_col_time(stmt, c + 11);
+  p->last_seen_at = up_store_col_time(stmt, c + 12);
+  up_store_col_text(stmt, c + 13, &p->status_json, &st, err);
+  up_store_col_text(stmt, c + 14, &p->location_json, &st, err);
+  up_store_col_text(stmt, c + 15, &p->defaults_json, &st, err);
+  up_store_col_text(stmt, c + 16, &p->factory_defaults_json, &st, err);
+  up_store_col_text(stmt, c + 17, &p->capabilities_json, &st, err);
   return st;
 }
 
@@ -227,7 +159,7 @@ static up_status_t read_printer_row(sqlite3_stmt *stmt, void *out, up_error_t *e
   up_printer_t *p = out;
   up_status_t st = read_printer(stmt, 0, p, err);
 
-  col_id(stmt, PRINTER_NCOLS, p->share_id, &st, err);
+  up_store_col_id(stmt, PRINTER_NCOLS, p->share_id, &st, err);
   p->is_shared = st == UP_OK && p->share_id[0] != '\0';
   return st;
 }
@@ -238,12 +170,12 @@ static up_status_t read_share_row(sqlite3_stmt *stmt, void *out, up_error_t *err
   up_share_t *s = out;
   up_status_t st = UP_OK;
 
-  col_id(stmt, 0, s->id, &st, err);
-  col_id(stmt, 1, s->tenant_id, &st, err);
-  col_id(stmt, 2, s->printer_id, &st, err);
-  col_text(stmt, 3, &s->display_name, &st, err);
+  up_store_col_id(stmt, 0, s->id, &st, err);
+  up_store_col_id(stmt, 1, s->tenant_id, &st, err);
+  up_store_col_id(stmt, 2, s->printer_id, &st, err);
+  up_store_col_text(stmt, 3, &s->display_name, &st, err);
   s->allow_all_users = sqlite3_column_int(stmt, 4) != 0;
-  s->created_at = col_time(stmt, 5);
+  s->created_at = up_store_col_time(stmt, 5);
   if (st == UP_OK)
     st = read_printer(stmt, SHARE_NCOLS, &s->printer, err);
   if (st == UP_OK) {
@@ -260,12 +192,12 @@ static up_status_t read_operation_row(sqlite3_stmt *stmt, void *out, up_error_t 
   up_status_t st = UP_OK;
   const unsigned char *state;
 
-  col_id(stmt, 0, op->id, &st, err);
-  col_id(stmt, 1, op->tenant_id, &st, err);
-  op->created_at = col_time(stmt, 2);
-  col_text(stmt, 4, &op->description, &st, err);
-  col_id(stmt, 5, op->printer_id, &st, err);
-  col_text(stmt, 6, &op->certificate, &st, err);
+  up_store_col_id(stmt, 0, op->id, &st, err);
+  up_store_col_id(stmt, 1, op->tenant_id, &st, err);
+  op->created_at = up_store_col_time(stmt, 2);
+  up_store_col_text(stmt, 4, &op->description, &st, err);
+  up_store_col_id(stmt, 5, op->printer_id, &st, err);
+  up_store_col_text(stmt, 6, &op->certificate, &st, err);
   if (st != UP_OK)
     return st;
   state = sqlite3_column_text(stmt, 3);
@@ -283,39 +215,6 @@ static up_status_t read_operation_row(sqlite3_stmt *stmt, void *out, up_error_t 
 
 /* --- running statements --- */
 
-/* Steps a bound statement (bind_rc: the binding's result) that returns no row, then resets it. */
-static up_status_t run(up_store_t *store, sqlite3_stmt *stmt, int bind_rc, const char *what,
-                       up_error_t *err)
-{
-  up_status_t st = UP_OK;
-  int rc = bind_rc;
-
-  if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_DONE)
-    rc = SQLITE_OK;
-  if (rc != SQLITE_OK)
-    st = up_store_fail(store, rc, what, err);
-  up_store_stmt_done(stmt);
-  return st;
-}
-
-/* Steps a bound statement to its first row: UP_OK on a row (the caller reads it, then resets),
- * UP_NOT_FOUND without one ("<what> <id> not found"), or the failure. */
-static up_status_t first_row(up_store_t *store, sqlite3_stmt *stmt, int bind_rc, const char *what,
-                             const char *id, up_error_t *err)
-{
-  int rc = bind_rc;
-
-  if (rc == SQLITE_OK)
-    rc = sqlite3_step(stmt);
-  if (rc == SQLITE_ROW)
-    return UP_OK;
-  if (rc == SQLITE_DONE) {
-    up_error_set(err, UP_NOT_FOUND, NULL, "%s %s not found", what, nz(id));
-    return UP_NOT_FOUND;
-  }
-  return up_store_fail(store, rc, what, err);
-}
-
 /* UP_OK when printer id exists in tenant, else UP_NOT_FOUND (or the failure). */
 static up_status_t printer_exists(up_store_t *store, const char *tenant, const char *id,
                                   up_error_t *err)
@@ -324,9 +223,9 @@ static up_status_t printer_exists(up_store_t *store, const char *tenant, const c
   up_status_t st;
   int rc = SQLITE_OK;
 
-  bind_text(stmt, 1, tenant, &rc);
-  bind_text(stmt, 2, id, &rc);
-  st = first_row(store, stmt, rc, "printer", id, err);
+  up_store_bind_text(stmt, 1, tenant, &rc);
+  up_store_bind_text(stmt, 2, id, &rc);
+  st = up_store_first_row(store, stmt, rc, "printer", id, err);
   up_store_stmt_done(stmt);
   return st;
 }
@@ -340,125 +239,13 @@ static up_status_t share_of_printer(up_store_t *store, const char *printer_id, c
   int rc = SQLITE_OK;
 
   out[0] = '\0';
-  bind_text(stmt, 1, printer_id, &rc);
-  st = first_row(store, stmt, rc, "share of printer", printer_id, err);
+  up_store_bind_text(stmt, 1, printer_id, &rc);
+  st = up_store_first_row(store, stmt, rc, "share of printer", printer_id, err);
   if (st == UP_OK)
-    col_id(stmt, 0, out, &st, err);
+    up_store_col_id(stmt, 0, out, &st, err);
   else if (st == UP_NOT_FOUND)
     st = UP_OK;
   up_store_stmt_done(stmt);
-  return st;
-}
-
-/* Makes room for one more item of size bytes in *items (capacity *cap, count used); new slots
- * are zeroed. */
-static up_status_t grow(void **items, size_t *cap, size_t count, size_t size, up_error_t *err)
-{
-  size_t new_cap;
-  void *tmp;
-
-  if (count < *cap)
-    return UP_OK;
-  new_cap = *cap ? *cap * 2 : 8;
-  if (new_cap < *cap || new_cap > SIZE_MAX / size)
-    return up_error_set(err, UP_NOMEM, NULL, "too many rows");
-  tmp = realloc(*items, new_cap * size);
-  if (!tmp)
-    return up_error_set(err, UP_NOMEM, NULL, "out of memory reading the database");
-  memset((char *)tmp + *cap * size, 0, (new_cap - *cap) * size);
-  *items = tmp;
-  *cap = new_cap;
-  return UP_OK;
-}
-
-/* Reads the current row of a statement into an object (up_printer_t, up_share_t, ...). */
-typedef up_status_t (*row_reader_t)(sqlite3_stmt *stmt, void *out, up_error_t *err);
-
-/* Runs statement sid bound to (tenant, id) and reads its row into out with reader;
- * UP_NOT_FOUND when there is none. Takes the store mutex. */
-static up_status_t get_one(up_store_t *store, int sid, const char *tenant, const char *id,
-                           const char *what, row_reader_t reader, void *out, up_error_t *err)
-{
-  sqlite3_stmt *stmt;
-  up_status_t st;
-  int rc = SQLITE_OK;
-
-  up_store_lock(store);
-  stmt = up_store_stmt(store, sid);
-  bind_text(stmt, 1, tenant, &rc);
-  bind_text(stmt, 2, id, &rc);
-  st = first_row(store, stmt, rc, what, id, err);
-  if (st == UP_OK)
-    st = reader(stmt, out, err);
-  up_store_stmt_done(stmt);
-  up_store_unlock(store);
-  return st;
-}
-
-/* Runs statement sid bound to tenant (and to key as its second parameter when nkeys is 2) and
- * reads every row with reader into a growing array of size-byte items at *items. *count
- * includes a half-read item, so that the list's fini releases it. Takes the store mutex. */
-static up_status_t get_list(up_store_t *store, int sid, const char *tenant, int nkeys,
-                            const char *key, const char *what, row_reader_t reader, void **items,
-                            size_t *count, size_t size, up_error_t *err)
-{
-  sqlite3_stmt *stmt;
-  up_status_t st = UP_OK;
-  size_t cap = 0;
-  int rc = SQLITE_OK;
-
-  up_store_lock(store);
-  stmt = up_store_stmt(store, sid);
-  bind_text(stmt, 1, tenant, &rc);
-  if (nkeys == 2)
-    bind_text(stmt, 2, key, &rc);
-  while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    st = grow(items, &cap, *count, size, err);
-    if (st != UP_OK)
-      goto out;
-    st = reader(stmt, (char *)*items + (*count)++ * size, err);
-    if (st != UP_OK)
-      goto out;
-    rc = SQLITE_OK;
-  }
-  if (rc != SQLITE_DONE)
-    st = up_store_fail(store, rc, what, err);
-
-out:
-  up_store_stmt_done(stmt);
-  up_store_unlock(store);
-  return st;
-}
-
-/* Runs the delete statement sid bound to (tenant, id); UP_NOT_FOUND when no row went. */
-static up_status_t delete_one(up_store_t *store, int sid, const char *tenant, const char *id,
-                              const char *what, up_error_t *err)
-{
-  sqlite3_stmt *stmt;
-  up_status_t st;
-  int rc = SQLITE_OK;
-
-  up_store_lock(store);
-  stmt = up_store_stmt(store, sid);
-  bind_text(stmt, 1, tenant, &rc);
-  bind_text(stmt, 2, id, &rc);
-  st = run(store, stmt, rc, what, err);
-  /* sqlite3_changes counts the row itself, not the foreign keys' actions. */
-  if (st == UP_OK && sqlite3_changes(store->db) == 0)
-    st = up_error_set(err, UP_NOT_FOUND, NULL, "%s: %s not found", what, nz(id));
-  up_store_unlock(store);
-  return st;
-}
-
-/* Ends what the caller began with up_store_lock and (when in_tx) up_store_begin: commits when
- * st is UP_OK, rolls back otherwise (also when the commit fails), then unlocks. */
-static up_status_t end_tx(up_store_t *store, bool in_tx, up_status_t st, up_error_t *err)
-{
-  if (in_tx && st == UP_OK)
-    st = up_store_commit(store, err);
-  if (in_tx && st != UP_OK)
-    up_store_rollback(store);
-  up_store_unlock(store);
   return st;
 }
 
@@ -484,30 +271,30 @@ up_status_t up_store_printer_create(up_store_t *store, const up_printer_t *p,
   /* The printer first: the operation refers to it. */
   stmt = up_store_stmt(store, UP_STMT_PRINTER_INSERT);
   bind_printer(stmt, p, &rc);
-  st = run(store, stmt, rc, "creating the printer", err);
+  st = up_store_run(store, stmt, rc, "creating the printer", err);
   if (st != UP_OK)
     goto out;
 
   stmt = up_store_stmt(store, UP_STMT_OPERATION_INSERT);
-  bind_text(stmt, 1, op->id, &rc);
-  bind_text(stmt, 2, op->tenant_id, &rc);
-  bind_time(stmt, 3, op->created_at, &rc);
-  bind_text(stmt, 4, state_names[op->state], &rc);
-  bind_text(stmt, 5, op->description, &rc);
-  bind_ref(stmt, 6, op->printer_id, &rc);
-  bind_text(stmt, 7, op->certificate, &rc);
-  st = run(store, stmt, rc, "creating the operation", err);
+  up_store_bind_text(stmt, 1, op->id, &rc);
+  up_store_bind_text(stmt, 2, op->tenant_id, &rc);
+  up_store_bind_time(stmt, 3, op->created_at, &rc);
+  up_store_bind_text(stmt, 4, state_names[op->state], &rc);
+  up_store_bind_text(stmt, 5, op->description, &rc);
+  up_store_bind_ref(stmt, 6, op->printer_id, &rc);
+  up_store_bind_text(stmt, 7, op->certificate, &rc);
+  st = up_store_run(store, stmt, rc, "creating the operation", err);
 
 out:
-  return end_tx(store, in_tx, st, err);
+  return up_store_end_tx(store, in_tx, st, err);
 }
 
 up_status_t up_store_printer_get(up_store_t *store, const char *tenant, const char *id,
                                  up_printer_t *out, up_error_t *err)
 {
   memset(out, 0, sizeof(*out));
-  up_status_t st =
-      get_one(store, UP_STMT_PRINTER_GET, tenant, id, "printer", read_printer_row, out, err);
+  up_status_t st = up_store_get_one(store, UP_STMT_PRINTER_GET, tenant, id, "printer",
+                                    read_printer_row, out, err);
   if (st != UP_OK)
     up_printer_fini(out);
   return st;
@@ -517,9 +304,9 @@ up_status_t up_store_printer_list(up_store_t *store, const char *tenant, up_prin
                                   up_error_t *err)
 {
   memset(out, 0, sizeof(*out));
-  up_status_t st =
-      get_list(store, UP_STMT_PRINTER_LIST, tenant, 1, NULL, "listing printers", read_printer_row,
-               (void **)&out->items, &out->count, sizeof(out->items[0]), err);
+  up_status_t st = up_store_get_list(store, UP_STMT_PRINTER_LIST, tenant, 1, NULL,
+                                     "listing printers", read_printer_row, (void **)&out->items,
+                                     &out->count, sizeof(out->items[0]), err);
   if (st != UP_OK)
     up_printer_list_fini(out);
   return st;
@@ -534,7 +321,7 @@ up_status_t up_store_printer_update(up_store_t *store, const up_printer_t *p, up
   up_store_lock(store);
   stmt = up_store_stmt(store, UP_STMT_PRINTER_UPDATE);
   bind_printer(stmt, p, &rc);
-  st = run(store, stmt, rc, "updating the printer", err);
+  st = up_store_run(store, stmt, rc, "updating the printer", err);
   if (st == UP_OK && sqlite3_changes(store->db) == 0)
     st = up_error_set(err, UP_NOT_FOUND, NULL, "printer %s not found", p->id);
   up_store_unlock(store);
@@ -544,15 +331,16 @@ up_status_t up_store_printer_update(up_store_t *store, const up_printer_t *p, up
 up_status_t up_store_printer_delete(up_store_t *store, const char *tenant, const char *id,
                                     up_error_t *err)
 {
-  return delete_one(store, UP_STMT_PRINTER_DELETE, tenant, id, "deleting the printer", err);
+  return up_store_delete_one(store, UP_STMT_PRINTER_DELETE, tenant, id, "deleting the printer",
+                             err);
 }
 
 up_status_t up_store_operation_get(up_store_t *store, const char *tenant, const char *id,
                                    up_operation_t *out, up_error_t *err)
 {
   memset(out, 0, sizeof(*out));
-  up_status_t st =
-      get_one(store, UP_STMT_OPERATION_GET, tenant, id, "operation", read_operation_row, out, err);
+  up_status_t st = up_store_get_one(store, UP_STMT_OPERATION_GET, tenant, id, "operation",
+                                    read_operation_row, out, err);
   if (st != UP_OK)
     up_operation_fini(out);
   return st;
@@ -562,9 +350,9 @@ up_status_t up_store_operation_list(up_store_t *store, const char *tenant, up_op
                                     up_error_t *err)
 {
   memset(out, 0, sizeof(*out));
-  up_status_t st =
-      get_list(store, UP_STMT_OPERATION_LIST, tenant, 1, NULL, "listing operations",
-               read_operation_row, (void **)&out->items, &out->count, sizeof(out->items[0]), err);
+  up_status_t st = up_store_get_list(store, UP_STMT_OPERATION_LIST, tenant, 1, NULL,
+                                     "listing operations", read_operation_row, (void **)&out->items,
+                                     &out->count, sizeof(out->items[0]), err);
   if (st != UP_OK)
     up_operation_list_fini(out);
   return st;
@@ -597,23 +385,24 @@ up_status_t up_store_share_create(up_store_t *store, const up_share_t *s, up_err
 
   /* A UNIQUE failure here (the same printer or id) maps to UP_CONFLICT as well. */
   stmt = up_store_stmt(store, UP_STMT_SHARE_INSERT);
-  bind_text(stmt, 1, s->id, &rc);
-  bind_text(stmt, 2, s->tenant_id, &rc);
-  bind_text(stmt, 3, s->printer_id, &rc);
-  bind_text(stmt, 4, s->display_name, &rc);
-  bind_int(stmt, 5, s->allow_all_users ? 1 : 0, &rc);
-  bind_time(stmt, 6, s->created_at, &rc);
-  st = run(store, stmt, rc, "creating the share", err);
+  up_store_bind_text(stmt, 1, s->id, &rc);
+  up_store_bind_text(stmt, 2, s->tenant_id, &rc);
+  up_store_bind_text(stmt, 3, s->printer_id, &rc);
+  up_store_bind_text(stmt, 4, s->display_name, &rc);
+  up_store_bind_int(stmt, 5, s->allow_all_users ? 1 : 0, &rc);
+  up_store_bind_time(stmt, 6, s->created_at, &rc);
+  st = up_store_run(store, stmt, rc, "creating the share", err);
 
 out:
-  return end_tx(store, in_tx, st, err);
+  return up_store_end_tx(store, in_tx, st, err);
 }
 
 up_status_t up_store_share_get(up_store_t *store, const char *tenant, const char *id,
                                up_share_t *out, up_error_t *err)
 {
   memset(out, 0, sizeof(*out));
-  up_status_t st = get_one(store, UP_STMT_SHARE_GET, tenant, id, "share", read_share_row, out, err);
+  up_status_t st =
+      up_store_get_one(store, UP_STMT_SHARE_GET, tenant, id, "share", read_share_row, out, err);
   if (st != UP_OK)
     up_share_fini(out);
   return st;
@@ -623,9 +412,9 @@ up_status_t up_store_share_list(up_store_t *store, const char *tenant, const cha
                                 up_share_list_t *out, up_error_t *err)
 {
   memset(out, 0, sizeof(*out));
-  up_status_t st =
-      get_list(store, UP_STMT_SHARE_LIST, tenant, 2, printer_id, "listing shares", read_share_row,
-               (void **)&out->items, &out->count, sizeof(out->items[0]), err);
+  up_status_t st = up_store_get_list(store, UP_STMT_SHARE_LIST, tenant, 2, printer_id,
+                                     "listing shares", read_share_row, (void **)&out->items,
+                                     &out->count, sizeof(out->items[0]), err);
   if (st != UP_OK)
     up_share_list_fini(out);
   return st;
@@ -647,9 +436,9 @@ up_status_t up_store_share_update(up_store_t *store, const up_share_t *s, up_err
 
   /* The share and the (new) printer must be the tenant's; the printer may have no other share. */
   stmt = up_store_stmt(store, UP_STMT_SHARE_EXISTS);
-  bind_text(stmt, 1, s->tenant_id, &rc);
-  bind_text(stmt, 2, s->id, &rc);
-  st = first_row(store, stmt, rc, "share", s->id, err);
+  up_store_bind_text(stmt, 1, s->tenant_id, &rc);
+  up_store_bind_text(stmt, 2, s->id, &rc);
+  st = up_store_first_row(store, stmt, rc, "share", s->id, err);
   up_store_stmt_done(stmt);
   if (st == UP_OK)
     st = printer_exists(store, s->tenant_id, s->printer_id, err);
@@ -661,19 +450,19 @@ up_status_t up_store_share_update(up_store_t *store, const up_share_t *s, up_err
     goto out;
 
   stmt = up_store_stmt(store, UP_STMT_SHARE_UPDATE);
-  bind_text(stmt, 1, s->id, &rc);
-  bind_text(stmt, 2, s->tenant_id, &rc);
-  bind_text(stmt, 3, s->printer_id, &rc);
-  bind_text(stmt, 4, s->display_name, &rc);
-  bind_int(stmt, 5, s->allow_all_users ? 1 : 0, &rc);
-  st = run(store, stmt, rc, "updating the share", err);
+  up_store_bind_text(stmt, 1, s->id, &rc);
+  up_store_bind_text(stmt, 2, s->tenant_id, &rc);
+  up_store_bind_text(stmt, 3, s->printer_id, &rc);
+  up_store_bind_text(stmt, 4, s->display_name, &rc);
+  up_store_bind_int(stmt, 5, s->allow_all_users ? 1 : 0, &rc);
+  st = up_store_run(store, stmt, rc, "updating the share", err);
 
 out:
-  return end_tx(store, in_tx, st, err);
+  return up_store_end_tx(store, in_tx, st, err);
 }
 
 up_status_t up_store_share_delete(up_store_t *store, const char *tenant, const char *id,
                                   up_error_t *err)
 {
-  return delete_one(store, UP_STMT_SHARE_DELETE, tenant, id, "deleting the share", err);
+  return up_store_delete_one(store, UP_STMT_SHARE_DELETE, tenant, id, "deleting the share", err);
 }

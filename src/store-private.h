@@ -43,11 +43,38 @@ typedef enum up_stmt_id {
   UP_STMT_SHARE_DELETE,
   UP_STMT_SHARE_EXISTS,
   UP_STMT_SHARE_OF_PRINTER,
+  /* store-jobs.c */
+  UP_STMT_JOB_INSERT,
+  UP_STMT_DOCUMENT_INSERT,
+  UP_STMT_JOB_GET,
+  UP_STMT_JOB_LIST,
+  UP_STMT_JOB_UPDATE,
+  UP_STMT_DOCUMENT_UPDATE,
+  UP_STMT_JOB_SET_PRINTER_STATUS,
+  UP_STMT_JOB_DELETE_UPLOAD,
+  UP_STMT_JOB_NEXT,
+  UP_STMT_JOB_LIST_PRINTING,
+  UP_STMT_PRINTERS_WITH_PENDING,
+  UP_STMT_DOCUMENT_GET,
+  UP_STMT_DOCUMENT_SET_DOWNLOADED,
+  UP_STMT_PRINTER_DOCUMENTS,
+  UP_STMT_UPLOAD_DELETE_OF_DOCUMENT,
+  UP_STMT_UPLOAD_INSERT,
+  UP_STMT_UPLOAD_GET,
+  UP_STMT_UPLOAD_EXISTS,
+  UP_STMT_UPLOAD_SET_RECEIVED,
+  UP_STMT_UPLOAD_DELETE,
+  UP_STMT_UPLOAD_DELETE_EXPIRED,
+  UP_STMT_DOWNLOAD_INSERT,
+  UP_STMT_DOWNLOAD_GET,
   UP_STMT_COUNT
 } up_stmt_id_t;
 
 /** SQL text of store-printers.c's statements, indexed by id; NULL outside its block. */
 extern const char *const up_store_printers_sql[UP_STMT_COUNT];
+
+/** SQL text of store-jobs.c's statements, indexed by id; NULL outside its block. */
+extern const char *const up_store_jobs_sql[UP_STMT_COUNT];
 
 /** The store: one connection (opened SQLITE_OPEN_NOMUTEX) guarded by lock. */
 struct up_store {
@@ -79,6 +106,70 @@ up_status_t up_store_begin(up_store_t *store, up_error_t *err);
 up_status_t up_store_commit(up_store_t *store, up_error_t *err);
 void up_store_rollback(up_store_t *store);
 
+/* --- helpers of the store-*.c files (caller holds the lock unless said otherwise) --- */
+
+/** Binders: each does nothing once *rc is an error, else sets *rc to the bind's result.
+ *  Strings are bound SQLITE_STATIC: they must outlive the statement's run. bind_text binds NULL
+ *  as SQL NULL; bind_ref binds NULL and "" as SQL NULL (no reference); bind_time binds
+ *  UP_TIME_NULL as SQL NULL. */
+void up_store_bind_text(struct sqlite3_stmt *stmt, int i, const char *v, int *rc);
+void up_store_bind_ref(struct sqlite3_stmt *stmt, int i, const char *v, int *rc);
+void up_store_bind_int(struct sqlite3_stmt *stmt, int i, int v, int *rc);
+void up_store_bind_int64(struct sqlite3_stmt *stmt, int i, int64_t v, int *rc);
+void up_store_bind_time(struct sqlite3_stmt *stmt, int i, up_time_t v, int *rc);
+
+/** Column readers: each does nothing once *st is an error. col_text copies a text column into
+ *  a new string (*out stays NULL for SQL NULL); col_buf copies it into out of size bytes ("" for
+ *  SQL NULL; UP_DB when too long); col_id is col_buf of UP_ID_SIZE. */
+void up_store_col_text(struct sqlite3_stmt *stmt, int col, char **out, up_status_t *st,
+                       up_error_t *err);
+void up_store_col_buf(struct sqlite3_stmt *stmt, int col, char *out, size_t size, up_status_t *st,
+                      up_error_t *err);
+void up_store_col_id(struct sqlite3_stmt *stmt, int col, char out[UP_ID_SIZE], up_status_t *st,
+                     up_error_t *err);
+
+/** A time column; SQL NULL reads as UP_TIME_NULL. */
+up_time_t up_store_col_time(struct sqlite3_stmt *stmt, int col);
+
+/** Steps a bound statement (bind_rc: the binding's result) that returns no row, then resets
+ *  it. */
+up_status_t up_store_run(up_store_t *store, struct sqlite3_stmt *stmt, int bind_rc,
+                         const char *what, up_error_t *err);
+
+/** Steps a bound statement to its first row: UP_OK on a row (the caller reads it, then resets),
+ *  UP_NOT_FOUND without one ("<what> <id> not found"), or the failure. */
+up_status_t up_store_first_row(up_store_t *store, struct sqlite3_stmt *stmt, int bind_rc,
+                               const char *what, const char *id, up_error_t *err);
+
+/** Makes room for one more item of size bytes in *items (capacity *cap, count used); new slots
+ *  are zeroed. */
+up_status_t up_store_grow(void **items, size_t *cap, size_t count, size_t size, up_error_t *err);
+
+/** Reads the current row of a statement into an object (up_printer_t, up_job_t, ...). */
+typedef up_status_t (*up_store_row_reader_t)(struct sqlite3_stmt *stmt, void *out, up_error_t *err);
+
+/** Runs statement sid bound to (?1 tenant, ?2 id) and reads its row into out with reader;
+ *  UP_NOT_FOUND when there is none. Takes the store mutex. */
+up_status_t up_store_get_one(up_store_t *store, up_stmt_id_t sid, const char *tenant,
+                             const char *id, const char *what, up_store_row_reader_t reader,
+                             void *out, up_error_t *err);
+
+/** Runs statement sid with nkeys parameters bound (0: none; 1: ?1 tenant; 2: also ?2 key) and
+ *  reads every row with reader into a growing array of size-byte items at *items. *count
+ *  includes a half-read item, so that the list's fini releases it. Takes the store mutex. */
+up_status_t up_store_get_list(up_store_t *store, up_stmt_id_t sid, const char *tenant, int nkeys,
+                              const char *key, const char *what, up_store_row_reader_t reader,
+                              void **items, size_t *count, size_t size, up_error_t *err);
+
+/** Runs the delete statement sid bound to (?1 tenant, ?2 id); UP_NOT_FOUND when no row went.
+ *  Takes the store mutex. */
+up_status_t up_store_delete_one(up_store_t *store, up_stmt_id_t sid, const char *tenant,
+                                const char *id, const char *what, up_error_t *err);
+
+/** Ends what the caller began with up_store_lock and (when in_tx) up_store_begin: commits when
+ *  st is UP_OK, rolls back otherwise (also when the commit fails), then unlocks. */
+up_status_t up_store_end_tx(up_store_t *store, bool in_tx, up_status_t st, up_error_t *err);
+
 /** The number of a migration file name "NNNN-*.sql" (0..9999), or -1 when name is not one. */
 int up_store_migration_number(const char *name);
 
@@ -87,7 +178,9 @@ int up_store_migration_number(const char *name);
  *  Returns the newest number (0 when none), or -1 with err filled. */
 int up_store_migrations_check(const up_embedded_file_t *files, up_error_t *err);
 
-/** up_store_open with another migration set than the embedded schema/ (tests). */
+/** up_store_open with another migration set than the embedded schema/ (tests). The statements
+ *  of a store-*.c file are prepared only when files holds the migration they are written for
+ *  (by name); the functions of the others must not be called. */
 up_status_t up_store_open_files(const char *path, const up_embedded_file_t *files, up_store_t **out,
                                 up_error_t *err);
 

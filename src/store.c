@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,16 @@ static const char *const core_sql[UP_STMT_COUNT] = {
     [UP_STMT_ROLLBACK] = "ROLLBACK",
 };
 
-/* Every file's table; each statement id has its text in exactly one of them. */
-static const char *const *const sql_tables[] = {core_sql, up_store_printers_sql};
+/* Every file's table, with the migration its statements are written for (NULL: none); each
+ * statement id has its text in exactly one of them. */
+static const struct {
+  const char *const *sql;
+  const char *migration;
+} sql_tables[] = {
+    {core_sql, NULL},
+    {up_store_printers_sql, "0001-init.sql"},
+    {up_store_jobs_sql, "0002-jobs.sql"},
+};
 
 void up_store_lock(up_store_t *store)
 {
@@ -122,21 +131,242 @@ void up_store_rollback(up_store_t *store)
     up_log(UP_LOG_ERROR, "store: rollback failed: %s", sqlite3_errmsg(store->db));
 }
 
-/* Prepares the registry's statements with ids in [from, to). */
-static up_status_t prepare_range(up_store_t *store, int from, int to, up_error_t *err)
+/* True when files holds a file named name. */
+static bool has_file(const up_embedded_file_t *files, const char *name)
+{
+  for (const up_embedded_file_t *f = files; f->name; f++)
+    if (strcmp(f->name, name) == 0)
+      return true;
+  return false;
+}
+
+/* --- helpers of the store-*.c files --- */
+
+/* For messages: never a NULL %s. */
+static const char *nz(const char *s)
+{
+  return s ? s : "";
+}
+
+void up_store_bind_text(sqlite3_stmt *stmt, int i, const char *v, int *rc)
+{
+  if (*rc == SQLITE_OK)
+    *rc = sqlite3_bind_text(stmt, i, v, -1, SQLITE_STATIC);
+}
+
+void up_store_bind_ref(sqlite3_stmt *stmt, int i, const char *v, int *rc)
+{
+  up_store_bind_text(stmt, i, v && *v ? v : NULL, rc);
+}
+
+void up_store_bind_int(sqlite3_stmt *stmt, int i, int v, int *rc)
+{
+  if (*rc == SQLITE_OK)
+    *rc = sqlite3_bind_int(stmt, i, v);
+}
+
+void up_store_bind_int64(sqlite3_stmt *stmt, int i, int64_t v, int *rc)
+{
+  if (*rc == SQLITE_OK)
+    *rc = sqlite3_bind_int64(stmt, i, v);
+}
+
+void up_store_bind_time(sqlite3_stmt *stmt, int i, up_time_t v, int *rc)
+{
+  if (*rc != SQLITE_OK)
+    return;
+  *rc = v == UP_TIME_NULL ? sqlite3_bind_null(stmt, i) : sqlite3_bind_int64(stmt, i, v);
+}
+
+void up_store_col_text(sqlite3_stmt *stmt, int col, char **out, up_status_t *st, up_error_t *err)
+{
+  const unsigned char *text;
+
+  if (*st != UP_OK || sqlite3_column_type(stmt, col) == SQLITE_NULL)
+    return;
+  text = sqlite3_column_text(stmt, col);
+  if (!text || !(*out = strdup((const char *)text)))
+    *st = up_error_set(err, UP_NOMEM, NULL, "out of memory reading the database");
+}
+
+void up_store_col_buf(sqlite3_stmt *stmt, int col, char *out, size_t size, up_status_t *st,
+                      up_error_t *err)
+{
+  const unsigned char *text;
+
+  out[0] = '\0';
+  if (*st != UP_OK || sqlite3_column_type(stmt, col) == SQLITE_NULL)
+    return;
+  text = sqlite3_column_text(stmt, col);
+  if (!text)
+    *st = up_error_set(err, UP_NOMEM, NULL, "out of memory reading the database");
+  else if (!up_strlcpy(out, (const char *)text, size))
+    *st = up_error_set(err, UP_DB, NULL, "stored value is too long: %.40s...", (const char *)text);
+}
+
+void up_store_col_id(sqlite3_stmt *stmt, int col, char out[UP_ID_SIZE], up_status_t *st,
+                     up_error_t *err)
+{
+  up_store_col_buf(stmt, col, out, UP_ID_SIZE, st, err);
+}
+
+up_time_t up_store_col_time(sqlite3_stmt *stmt, int col)
+{
+  return sqlite3_column_type(stmt, col) == SQLITE_NULL ? UP_TIME_NULL
+                                                       : (up_time_t)sqlite3_column_int64(stmt, col);
+}
+
+up_status_t up_store_run(up_store_t *store, sqlite3_stmt *stmt, int bind_rc, const char *what,
+                         up_error_t *err)
+{
+  up_status_t st = UP_OK;
+  int rc = bind_rc;
+
+  if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_DONE)
+    rc = SQLITE_OK;
+  if (rc != SQLITE_OK)
+    st = up_store_fail(store, rc, what, err);
+  up_store_stmt_done(stmt);
+  return st;
+}
+
+up_status_t up_store_first_row(up_store_t *store, sqlite3_stmt *stmt, int bind_rc, const char *what,
+                               const char *id, up_error_t *err)
+{
+  int rc = bind_rc;
+
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW)
+    return UP_OK;
+  if (rc == SQLITE_DONE) {
+    up_error_set(err, UP_NOT_FOUND, NULL, "%s %s not found", what, nz(id));
+    return UP_NOT_FOUND;
+  }
+  return up_store_fail(store, rc, what, err);
+}
+
+up_status_t up_store_grow(void **items, size_t *cap, size_t count, size_t size, up_error_t *err)
+{
+  size_t new_cap;
+  void *tmp;
+
+  if (count < *cap)
+    return UP_OK;
+  new_cap = *cap ? *cap * 2 : 8;
+  if (new_cap < *cap || new_cap > SIZE_MAX / size)
+    return up_error_set(err, UP_NOMEM, NULL, "too many rows");
+  tmp = realloc(*items, new_cap * size);
+  if (!tmp)
+    return up_error_set(err, UP_NOMEM, NULL, "out of memory reading the database");
+  memset((char *)tmp + *cap * size, 0, (new_cap - *cap) * size);
+  *items = tmp;
+  *cap = new_cap;
+  return UP_OK;
+}
+
+up_status_t up_store_get_one(up_store_t *store, up_stmt_id_t sid, const char *tenant,
+                             const char *id, const char *what, up_store_row_reader_t reader,
+                             void *out, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, sid);
+  up_store_bind_text(stmt, 1, tenant, &rc);
+  up_store_bind_text(stmt, 2, id, &rc);
+  st = up_store_first_row(store, stmt, rc, what, id, err);
+  if (st == UP_OK)
+    st = reader(stmt, out, err);
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_get_list(up_store_t *store, up_stmt_id_t sid, const char *tenant, int nkeys,
+                              const char *key, const char *what, up_store_row_reader_t reader,
+                              void **items, size_t *count, size_t size, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st = UP_OK;
+  size_t cap = 0;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, sid);
+  if (nkeys >= 1)
+    up_store_bind_text(stmt, 1, tenant, &rc);
+  if (nkeys >= 2)
+    up_store_bind_text(stmt, 2, key, &rc);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    st = up_store_grow(items, &cap, *count, size, err);
+    if (st != UP_OK)
+      goto out;
+    st = reader(stmt, (char *)*items + (*count)++ * size, err);
+    if (st != UP_OK)
+      goto out;
+    rc = SQLITE_OK;
+  }
+  if (rc != SQLITE_DONE)
+    st = up_store_fail(store, rc, what, err);
+
+out:
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_delete_one(up_store_t *store, up_stmt_id_t sid, const char *tenant,
+                                const char *id, const char *what, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, sid);
+  up_store_bind_text(stmt, 1, tenant, &rc);
+  up_store_bind_text(stmt, 2, id, &rc);
+  st = up_store_run(store, stmt, rc, what, err);
+  /* sqlite3_changes counts the row itself, not the foreign keys' actions. */
+  if (st == UP_OK && sqlite3_changes(store->db) == 0)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "%s: %s not found", what, nz(id));
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_end_tx(up_store_t *store, bool in_tx, up_status_t st, up_error_t *err)
+{
+  if (in_tx && st == UP_OK)
+    st = up_store_commit(store, err);
+  if (in_tx && st != UP_OK)
+    up_store_rollback(store);
+  up_store_unlock(store);
+  return st;
+}
+
+/* Prepares the registry's statements with ids in [from, to), but those written for a migration
+ * that files lacks (tests open with fewer or other migrations). */
+static up_status_t prepare_range(up_store_t *store, const up_embedded_file_t *files, int from,
+                                 int to, up_error_t *err)
 {
   for (int id = from; id < to; id++) {
-    const char *sql = NULL;
+    const char *sql = NULL, *migration = NULL;
     int texts = 0, rc;
 
     for (size_t t = 0; t < sizeof(sql_tables) / sizeof(sql_tables[0]); t++) {
-      if (sql_tables[t][id]) {
-        sql = sql_tables[t][id];
+      if (sql_tables[t].sql[id]) {
+        sql = sql_tables[t].sql[id];
+        migration = sql_tables[t].migration;
         texts++;
       }
     }
     if (texts != 1)
       return up_error_set(err, UP_INTERNAL, NULL, "store statement %d has %d SQL texts", id, texts);
+    if (migration && !has_file(files, migration))
+      continue;
     rc = sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &store->stmts[id], NULL);
     if (rc != SQLITE_OK)
       return up_store_fail(store, rc, "preparing a statement", err);
@@ -332,7 +562,7 @@ up_status_t up_store_open_files(const char *path, const up_embedded_file_t *file
   sqlite3_extended_result_codes(store->db, 1);
   sqlite3_busy_timeout(store->db, BUSY_TIMEOUT_MS);
 
-  st = prepare_range(store, 0, UP_STMT_CORE_END, err);
+  st = prepare_range(store, files, 0, UP_STMT_CORE_END, err);
   if (st != UP_OK)
     goto out;
 
@@ -365,7 +595,7 @@ up_status_t up_store_open_files(const char *path, const up_embedded_file_t *file
   }
 
   /* The rest of the registry needs the schema. */
-  st = prepare_range(store, UP_STMT_CORE_END, UP_STMT_COUNT, err);
+  st = prepare_range(store, files, UP_STMT_CORE_END, UP_STMT_COUNT, err);
   if (st != UP_OK)
     goto out;
 

@@ -36,6 +36,14 @@ static const struct {
     {"GET", "/v1.0/print/printerShares/s", UP_INVALID, NULL, NULL, "printerShares"},
     {"GET", "/beta/print/printers/p/share", UP_OK, "/print/printers/{printerId}/share", "p", NULL},
     {"GET", "/v1.0/print/printers/p/share", UP_INVALID, NULL, NULL, "share"},
+    {"POST", "/v1.0/print/shares/s/jobs/12/START", UP_OK, "/print/shares/{shareId}/jobs/{jobId}/start", "s", NULL},
+    {"GET", "/beta/print/printers/p/jobs/1/documents/d/$value", UP_OK,
+     "/print/printers/{printerId}/jobs/{jobId}/documents/{documentId}/$value", "p", NULL},
+    {"PUT", "/_uprintd/uploads/u", UP_OK, "/_uprintd/uploads/{uploadId}", "u", NULL},
+    {"PUT", "/_UPRINTD/Uploads/u", UP_OK, "/_uprintd/uploads/{uploadId}", "u", NULL},
+    {"POST", "/_uprintd/uploads/u", UP_METHOD_NOT_ALLOWED, NULL, NULL, NULL},
+    {"GET", "/_uprintd/nothing", UP_INVALID, NULL, NULL, "nothing"},
+    {"GET", "/v1.0/_uprintd/uploads/u", UP_INVALID, NULL, NULL, "_uprintd"},
     {"GET", "/v2.0/print/printers", UP_INVALID, NULL, NULL, "Invalid version"},
     {"GET", "/", UP_INVALID, NULL, NULL, "Invalid version"},
     {"GET", "/v1.0", UP_INVALID, NULL, NULL, "v1.0"},
@@ -90,7 +98,7 @@ START_TEST(test_every_route_reachable)
   for (const up_route_t *r = up_routes; r->pattern; r++) {
     char path[512] = "";
     const char *p = r->pattern;
-    strcat(path, r->versions & UP_API_V1 ? "/v1.0" : "/beta");
+    strcat(path, r->versions & UP_API_ROOT ? "" : r->versions & UP_API_V1 ? "/v1.0" : "/beta");
     while (*p) {
       if (*p == '{') {
         strcat(path, "00000000-0000-0000-0000-000000000001");

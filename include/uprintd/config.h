@@ -16,6 +16,9 @@ typedef struct up_config {
   bool demo;                /**< --demo */
   unsigned max_json_kb;     /**< --max-json-kb: largest JSON request body */
   unsigned max_url_kb;      /**< --max-url-kb: longest request URL (path and query) */
+  unsigned sim_job_ms;      /**< --sim-job-ms: how long a simulated device prints a job */
+  unsigned max_document_mb; /**< --max-document-mb: largest document */
+  unsigned upload_expiry_s; /**< --upload-expiry-s: lifetime of an upload session */
 } up_config_t;
 
 /** Fills the defaults. */

@@ -47,6 +47,7 @@ typedef struct up_request {
   const char *path;                /**< decoded path after the version, e.g. "/print/printers/x" */
   up_params_t params;              /**< decoded {placeholders} of the route */
   const up_query_t *query;         /**< parsed query options */
+  const char *raw_query;           /**< the query string as sent (after '?'), or NULL */
   const up_principal_t *principal; /**< the caller (NULL only for routes without auth) */
   struct json_t *body;             /**< parsed JSON object, or NULL */
   const char *request_id;          /**< our request id (GUID) */

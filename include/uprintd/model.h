@@ -73,4 +73,63 @@ up_status_t up_json_parse_body(const char *data, size_t len, struct json_t **out
 /** Releases a JSON value (NULL ok). */
 void up_json_free(struct json_t *v);
 
+/* --- print jobs, documents, uploads (model-job.c) --- */
+
+enum {
+  UP_RENDER_DOCUMENTS = 1u << 2, /**< include a job's documents ($expand=documents, create) */
+};
+
+/** Validates a job create body ({"configuration": {...}} and nothing else; every member of the
+ *  configuration optional and nullable; @odata.type annotations tolerated and dropped) and sets
+ *  j->configuration_json. Refusals name the property path (configuration.copies) and, for
+ *  enums, the allowed values; bounds: copies >= 1, dpi > 0, pagesPerSheet >= 1, pageRanges with
+ *  1 <= start <= end, margins >= 0. */
+up_status_t up_job_from_create(const up_app_t *app, const struct json_t *body, up_api_version_t ver,
+                               up_job_t *j, up_error_t *err);
+
+/** Validates a printJobConfiguration value alone (path names it, e.g. "configuration") and
+ *  returns its canonical JSON text without annotations (new string) in *out. */
+up_status_t up_job_configuration_check(const up_app_t *app, const struct json_t *config,
+                                       up_api_version_t ver, const char *path, char **out,
+                                       up_error_t *err);
+
+/** Renders a job (flags: UP_RENDER_DOCUMENTS), its status alone, its document. */
+struct json_t *up_job_render(const up_job_t *j, up_api_version_t ver, unsigned flags);
+struct json_t *up_job_status_render(const up_job_t *j);
+struct json_t *up_document_render(const up_document_t *d);
+
+/** The printDocument answered when an upload completes: also documentName (reference 4.2). */
+struct json_t *up_document_render_uploaded(const up_document_t *d, const char *document_name);
+
+/** Checks $expand of a job request: only "documents" is known. Sets UP_RENDER_DOCUMENTS. */
+up_status_t up_job_check_expand(const up_query_t *q, unsigned *flags, up_error_t *err);
+
+/** Validates a createUploadSession body: {"properties": {documentName, contentType, size}}, all
+ *  required. Fills name and content type (new strings) and size. */
+up_status_t up_upload_properties_from_body(const up_app_t *app, const struct json_t *body,
+                                           up_api_version_t ver, char **name, char **content_type,
+                                           int64_t *size, up_error_t *err);
+
+/** True when printer p accepts content_type (its capabilities.contentTypes; the simulated
+ *  device's list when it has none), compared case-insensitively. */
+bool up_printer_accepts(const up_printer_t *p, const char *content_type);
+
+/** An uploadSession: {expirationDateTime, nextExpectedRanges} and uploadUrl when url is not
+ *  NULL. holes: the missing ranges (closed "a-b" strings are made from them). */
+struct json_t *up_upload_session_render(const char *url, up_time_t expires_at, const int64_t *holes,
+                                        size_t n_holes);
+
+/** The state of a printer's simulated device (control surface): printerId, held, stopped,
+ *  currentJobId (string or null), queue (job ids as strings). */
+struct json_t *up_model_device_render(const char *printer_id, bool held, bool stopped,
+                                      int64_t current_job, const int64_t *queue, size_t n);
+
+/** Reads an optional string member (NULL when absent or null; UP_INVALID when another type). */
+up_status_t up_model_get_string(const struct json_t *obj, const char *name, const char **out,
+                                up_error_t *err);
+
+/** Reads an optional integer member within [min, max]; *present tells whether it was given. */
+up_status_t up_model_get_int(const struct json_t *obj, const char *name, int64_t min, int64_t max,
+                             bool *present, int64_t *out, up_error_t *err);
+
 #endif

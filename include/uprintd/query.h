@@ -46,6 +46,10 @@ void up_query_fini(up_query_t *q);
 /** UP_INVALID (code BadRequest) naming the first option of q that is not in supported. */
 up_status_t up_query_check_supported(const up_query_t *q, unsigned supported, up_error_t *err);
 
+/** Copies the decoded value of query parameter name (exact name) from raw into out; false when
+ *  absent, malformed or longer than outlen - 1. */
+bool up_query_param(const char *raw, const char *name, char *out, size_t outlen);
+
 /** True when $select names prop (case-sensitive). */
 bool up_query_selects(const up_query_t *q, const char *prop);
 

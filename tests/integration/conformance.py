@@ -14,6 +14,10 @@ SPEC_FILE = "graph-print-openapi-v1.0.compact.yaml"
 PRINTER = "microsoft.graph.printer"
 SHARE = "microsoft.graph.printerShare"
 CREATE_OPERATION = "microsoft.graph.printerCreateOperation"
+PRINT_JOB = "microsoft.graph.printJob"
+PRINT_DOCUMENT = "microsoft.graph.printDocument"
+PRINT_JOB_STATUS = "microsoft.graph.printJobStatus"
+UPLOAD_SESSION = "microsoft.graph.uploadSession"
 
 # RFC 3339 date-time (the format keyword is not checked by jsonschema without extra packages,
 # so register a checker of our own). The stricter 7-digit Graph shape is asserted by the tests.

@@ -293,7 +293,38 @@ def schema_for_path(path):
         return (conf.CREATE_OPERATION, True)
     if len(s) == 2 and s[0] == "operations":
         return (conf.CREATE_OPERATION, False)
+    # Print jobs, under a printer or a share: .../{printers|shares}/{id}/jobs...
+    if len(s) >= 3 and s[0] in ("printers", "shares") and s[2] == "jobs":
+        j = s[3:]
+        if j == []:
+            return (conf.PRINT_JOB, True)
+        if len(j) == 1:
+            return (conf.PRINT_JOB, False)
+        if len(j) == 2 and j[1] == "start":
+            return (conf.PRINT_JOB_STATUS, False)
+        if len(j) == 2 and j[1] == "documents":
+            return (conf.PRINT_DOCUMENT, True)
+        if len(j) == 3 and j[1] == "documents":
+            return (conf.PRINT_DOCUMENT, False)
+        if len(j) == 4 and j[1] == "documents" and j[3] == "createuploadsession":
+            return (conf.UPLOAD_SESSION, False)
     return None
+
+
+def schema_for_response(method, path, status):
+    """(schema name, is_collection) of a 2xx JSON answer to method on path with that status,
+    or None: schema_for_path for Graph paths, plus uprintd's upload URLs (GET and the 202 of
+    a PUT: an uploadSession; the 201 of the PUT that completes the upload: a printDocument).
+    """
+    p = urllib.parse.urlsplit(path).path
+    segs = [urllib.parse.unquote(s).lower() for s in p.split("/") if s]
+    if len(segs) == 3 and segs[:2] == ["_uprintd", "uploads"]:
+        if method == "GET" or (method == "PUT" and status == 202):
+            return (conf.UPLOAD_SESSION, False)
+        if method == "PUT" and status == 201:
+            return (conf.PRINT_DOCUMENT, False)
+        return None
+    return schema_for_path(path)
 
 
 def check_conformance(resp):
@@ -305,7 +336,7 @@ def check_conformance(resp):
         return
     if not (resp.header("Content-Type") or "").lower().startswith("application/json"):
         return
-    target = schema_for_path(resp.path)
+    target = schema_for_response(resp.method, resp.path, resp.status)
     if target is None:
         return
     name, is_collection = target

@@ -1,0 +1,398 @@
+/* api-jobs.c - print jobs and their documents under /print/printers/{id}/jobs and
+ * /print/shares/{id}/jobs: create, list, get, start, cancel, documents, createUploadSession,
+ * $value (reference 2.4, 3.1-3.5, 3.8, 4.3). One job, one id, whichever path names it: a
+ * share's jobs are the jobs of its printer.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "api.h"
+#include "uprintd/job.h"
+#include "uprintd/model.h"
+#include "uprintd/response.h"
+#include "uprintd/util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How long a $value download URL stays valid. */
+#define DOWNLOAD_TTL_S 600
+
+/* The queue a request names: a printer, directly or through a share. */
+typedef struct queue {
+  up_printer_t printer;
+  char set[128]; /* @odata.context prefix: print/printers('{id}') or print/shares('{id}') */
+} queue_t;
+
+static up_status_t find_queue(up_app_t *app, const up_request_t *req, queue_t *q, up_error_t *err)
+{
+  const char *id = req->params.v[0];
+  up_status_t st;
+  memset(q, 0, sizeof(*q));
+  if (up_str_nieq(req->path, "/print/printers/", 16)) {
+    st =
+        up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &q->printer, err),
+                         err, "printer", id);
+    snprintf(q->set, sizeof(q->set), "print/printers('%s')", q->printer.id);
+    return st;
+  }
+  up_share_t s;
+  memset(&s, 0, sizeof(s));
+  st = up_api_not_found(up_store_share_get(app->store, up_api_tenant(req), id, &s, err), err,
+                        "share", id);
+  if (st == UP_OK) {
+    q->printer = s.printer;
+    memset(&s.printer, 0, sizeof(s.printer)); /* moved */
+    snprintf(q->set, sizeof(q->set), "print/shares('%s')", s.id);
+  }
+  up_share_fini(&s);
+  return st;
+}
+
+/* A job id from the URL: decimal digits. Anything else names no job. */
+static bool parse_job_id(const char *s, int64_t *out)
+{
+  int64_t v = 0;
+  if (!s || !*s || strlen(s) > 18)
+    return false;
+  for (const char *p = s; *p; p++) {
+    if (!isdigit((unsigned char)*p))
+      return false;
+    v = v * 10 + (*p - '0');
+  }
+  *out = v;
+  return v > 0;
+}
+
+/* The job the URL names, in the queue the URL names. */
+static up_status_t find_job(up_app_t *app, const up_request_t *req, queue_t *q, up_job_t *j,
+                            up_error_t *err)
+{
+  int64_t id;
+  up_status_t st = find_queue(app, req, q, err);
+  memset(j, 0, sizeof(*j));
+  if (st != UP_OK)
+    return st;
+  if (!parse_job_id(req->params.v[1], &id))
+    return up_error_set(err, UP_NOT_FOUND, NULL, "The print job '%.32s' was not found.",
+                        req->params.v[1]);
+  return up_api_not_found(
+      up_store_job_get(app->store, up_api_tenant(req), q->printer.id, id, j, err), err, "print job",
+      req->params.v[1]);
+}
+
+/* The document the URL names (params[2]) of a job. */
+static up_status_t check_document(const up_request_t *req, const up_job_t *j, up_error_t *err)
+{
+  if (!up_str_ieq(j->document.id, req->params.v[2]))
+    return up_error_set(err, UP_NOT_FOUND, NULL, "The document '%.64s' was not found.",
+                        req->params.v[2]);
+  return UP_OK;
+}
+
+static up_status_t reply_job(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                             int status, const queue_t *q, const up_job_t *j, unsigned flags,
+                             up_error_t *err)
+{
+  char set[160];
+  snprintf(set, sizeof(set), "%s/jobs", q->set);
+  return up_api_entity(app, req, resp, status, set, up_job_render(j, req->version, flags)) == UP_OK
+             ? UP_OK
+             : up_api_nomem(err);
+}
+
+UP_HANDLER(up_api_jobs_create)
+{
+  queue_t q;
+  up_job_t j;
+  char link[1024];
+  up_status_t st;
+  memset(&j, 0, sizeof(j));
+  if ((st = find_queue(app, req, &q, err)) != UP_OK ||
+      (st = up_job_from_create(app, req->body, req->version, &j, err)))
+    goto out;
+  const up_principal_t *who = req->principal;
+  up_strlcpy(j.tenant_id, up_api_tenant(req), sizeof(j.tenant_id));
+  up_strlcpy(j.printer_id, q.printer.id, sizeof(j.printer_id));
+  if (!who->is_app)
+    up_strlcpy(j.created_by_id, who->oid, sizeof(j.created_by_id));
+  j.created_by_name = up_strdup(who->name);
+  j.created_by_upn = up_strdup(who->upn);
+  j.created_by_app = up_strdup(who->app_id);
+  j.created_at = up_time_now();
+  j.state = UP_JOB_PAUSED;
+  j.details = UP_JOB_DETAIL_UPLOAD_PENDING;
+  /* One empty document per job (reference 3.1). */
+  up_uuid_new(j.document.id);
+  j.document.display_name = strdup("");
+  j.document.content_type = strdup("");
+  if ((who->name && !j.created_by_name) || (who->upn && !j.created_by_upn) ||
+      (who->app_id && !j.created_by_app) || !j.document.display_name || !j.document.content_type) {
+    st = up_api_nomem(err);
+    goto out;
+  }
+  if ((st = up_store_job_create(app->store, &j, err)) != UP_OK ||
+      (st = reply_job(app, req, resp, 201, &q, &j, UP_RENDER_DOCUMENTS, err)) != UP_OK)
+    goto out;
+  snprintf(link, sizeof(link), "%s/%s%s/%lld", app->base_url, up_api_version_name(req->version),
+           req->path, (long long)j.id);
+  up_response_header(resp, "Location", link);
+out:
+  up_job_fini(&j);
+  up_printer_fini(&q.printer);
+  return st;
+}
+
+static struct json_t *render_job_item(const void *item, unsigned flags, void *ctx)
+{
+  return up_job_render(item, *(const up_api_version_t *)ctx, flags);
+}
+
+UP_HANDLER(up_api_jobs_list)
+{
+  queue_t q;
+  up_job_list_t list = {0};
+  unsigned flags = 0, ignored;
+  char set[160];
+  up_api_version_t ver = req->version;
+  up_status_t st;
+  if ((st = up_model_check_select(app, "printJob", req->query, req->version, &ignored, err)) ==
+          UP_OK &&
+      (st = up_job_check_expand(req->query, &flags, err)) == UP_OK &&
+      (st = find_queue(app, req, &q, err)) == UP_OK) {
+    if ((st = up_store_job_list(app->store, up_api_tenant(req), q.printer.id, &list, err)) ==
+        UP_OK) {
+      snprintf(set, sizeof(set), "%s/jobs", q.set);
+      st = up_api_reply_list(app, req, resp, set, list.items, list.count, sizeof(list.items[0]),
+                             render_job_item, flags, &ver, err);
+    }
+    up_printer_fini(&q.printer);
+  }
+  up_job_list_fini(&list);
+  return st;
+}
+
+UP_HANDLER(up_api_job_get)
+{
+  queue_t q;
+  up_job_t j;
+  unsigned flags = 0, ignored;
+  up_status_t st;
+  if ((st = up_model_check_select(app, "printJob", req->query, req->version, &ignored, err)) !=
+          UP_OK ||
+      (st = up_job_check_expand(req->query, &flags, err)) != UP_OK)
+    return st;
+  if ((st = find_job(app, req, &q, &j, err)) == UP_OK)
+    st = reply_job(app, req, resp, 200, &q, &j, flags, err);
+  up_job_fini(&j);
+  up_printer_fini(&q.printer);
+  return st;
+}
+
+UP_HANDLER(up_api_job_start)
+{
+  queue_t q;
+  up_job_t j;
+  up_status_t st;
+  if ((st = find_job(app, req, &q, &j, err)) == UP_OK &&
+      (st = up_job_apply(app->store, j.tenant_id, j.id, UP_JOB_EV_START, NULL, NULL, err)) ==
+          UP_OK) {
+    /* The device takes it now when it is free, so that the answer says processing. */
+    up_devices_kick(app->devices, j.printer_id);
+    int64_t id = j.id;
+    up_job_fini(&j);
+    if ((st = up_store_job_get(app->store, up_api_tenant(req), NULL, id, &j, err)) == UP_OK)
+      st = up_reply_json(app, req, resp, 200, NULL, up_job_status_render(&j)) == UP_OK
+               ? UP_OK
+               : up_api_nomem(err);
+  }
+  up_job_fini(&j);
+  up_printer_fini(&q.printer);
+  return st;
+}
+
+UP_HANDLER(up_api_job_cancel)
+{
+  queue_t q;
+  up_job_t j;
+  up_status_t st;
+  if ((st = find_job(app, req, &q, &j, err)) == UP_OK &&
+      (st = up_job_apply(app->store, j.tenant_id, j.id, UP_JOB_EV_CANCEL, NULL, NULL, err)) ==
+          UP_OK) {
+    /* A job that was printing stops; the device moves on. */
+    up_devices_job_gone(app->devices, j.printer_id, j.id);
+    st = up_reply_empty(resp, 204);
+  }
+  up_job_fini(&j);
+  up_printer_fini(&q.printer);
+  return st;
+}
+
+static struct json_t *render_document_item(const void *item, unsigned flags, void *ctx)
+{
+  (void)flags;
+  (void)ctx;
+  return up_document_render(item);
+}
+
+UP_HANDLER(up_api_documents_list)
+{
+  queue_t q;
+  up_job_t j;
+  char set[200];
+  unsigned ignored;
+  up_status_t st;
+  if ((st = up_model_check_select(app, "printDocument", req->query, req->version, &ignored, err)) !=
+      UP_OK)
+    return st;
+  if ((st = find_job(app, req, &q, &j, err)) == UP_OK) {
+    snprintf(set, sizeof(set), "%s/jobs('%lld')/documents", q.set, (long long)j.id);
+    st = up_api_reply_list(app, req, resp, set, &j.document, 1, sizeof(j.document),
+                           render_document_item, 0, NULL, err);
+  }
+  up_job_fini(&j);
+  up_printer_fini(&q.printer);
+  return st;
+}
+
+UP_HANDLER(up_api_document_get)
+{
+  queue_t q;
+  up_job_t j;
+  char set[200];
+  unsigned ignored;
+  up_status_t st;
+  if ((st = up_model_check_select(app, "printDocument", req->query, req->version, &ignored, err)) !=
+      UP_OK)
+    return st;
+  if ((st = find_job(app, req, &q, &j, err)) == UP_OK &&
+      (st = check_document(req, &j, err)) == UP_OK) {
+    snprintf(set, sizeof(set), "%s/jobs('%lld')/documents", q.set, (long long)j.id);
+    st = up_api_entity(app, req, resp, 200, set, up_document_render(&j.document)) == UP_OK
+             ? UP_OK
+             : up_api_nomem(err);
+  }
+  up_job_fini(&j);
+  up_printer_fini(&q.printer);
+  return st;
+}
+
+/* 32 random bytes as base64url: the tempauthtoken of upload and download URLs. */
+static bool make_token(char out[48])
+{
+  static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  unsigned char raw[33] = {0};
+  size_t o = 0;
+  if (!up_random_bytes(raw, 32))
+    return false;
+  for (size_t i = 0; i < 33; i += 3) {
+    unsigned v = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 | raw[i + 2];
+    for (int k = 18; k >= 0 && o < 43; k -= 6)
+      out[o++] = b64[(v >> k) & 63];
+  }
+  out[o] = '\0';
+  return true;
+}
+
+bool up_api_make_token(char out[48])
+{
+  return make_token(out);
+}
+
+UP_HANDLER(up_api_upload_create)
+{
+  queue_t q;
+  up_job_t j;
+  up_upload_t u;
+  char url[1200];
+  up_status_t st;
+  memset(&u, 0, sizeof(u));
+  if ((st = find_job(app, req, &q, &j, err)) != UP_OK ||
+      (st = check_document(req, &j, err)) != UP_OK)
+    goto out;
+  /* The content may change until the job is started. */
+  if (!up_job_can(&j, UP_JOB_EV_UPLOADED, err)) {
+    st = UP_INVALID;
+    goto out;
+  }
+  if ((st = up_upload_properties_from_body(app, req->body, req->version, &u.document_name,
+                                           &u.content_type, &u.size, err)) != UP_OK)
+    goto out;
+  if (!up_printer_accepts(&q.printer, u.content_type)) {
+    st = up_error_set(err, UP_INVALID, NULL,
+                      "The printer does not accept documents of type '%.100s' (see its "
+                      "capabilities.contentTypes).",
+                      u.content_type);
+    up_error_set_target(err, "properties.contentType");
+    goto out;
+  }
+  if (u.size > (int64_t)app->config.max_document_mb * 1024 * 1024) {
+    st = up_error_set(err, UP_INVALID, "maxFileSizeExceeded",
+                      "The document is %lld bytes; the largest this server accepts is %u MiB.",
+                      (long long)u.size, app->config.max_document_mb);
+    up_error_set_target(err, "properties.size");
+    goto out;
+  }
+  up_uuid_new(u.id);
+  if (!make_token(u.token)) {
+    st = up_error_set(err, UP_INTERNAL, NULL, "No random bytes for the upload token.");
+    goto out;
+  }
+  up_strlcpy(u.tenant_id, j.tenant_id, sizeof(u.tenant_id));
+  u.job_id = j.id;
+  up_strlcpy(u.document_id, j.document.id, sizeof(u.document_id));
+  u.expires_at = up_time_now() + (up_time_t)app->config.upload_expiry_s * UP_TIME_TICKS_PER_SECOND;
+  if (!(u.received = strdup(""))) {
+    st = up_api_nomem(err);
+    goto out;
+  }
+  if ((st = up_store_upload_create(app->store, &u, err)) != UP_OK)
+    goto out;
+  snprintf(url, sizeof(url), "%s/_uprintd/uploads/%s?tempauthtoken=%s", app->base_url, u.id,
+           u.token);
+  int64_t hole[2] = {0, u.size - 1};
+  st = up_reply_json(app, req, resp, 200, "microsoft.graph.uploadSession",
+                     up_upload_session_render(url, u.expires_at, hole, 1)) == UP_OK
+           ? UP_OK
+           : up_api_nomem(err);
+out:
+  up_upload_fini(&u);
+  up_job_fini(&j);
+  up_printer_fini(&q.printer);
+  return st;
+}
+
+UP_HANDLER(up_api_document_value)
+{
+  queue_t q;
+  up_job_t j;
+  up_download_t d;
+  char url[1200];
+  up_status_t st;
+  memset(&d, 0, sizeof(d));
+  if ((st = find_job(app, req, &q, &j, err)) != UP_OK ||
+      (st = check_document(req, &j, err)) != UP_OK)
+    goto out;
+  if (j.document.uploaded_at == UP_TIME_NULL) {
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "The document has no content yet.");
+    goto out;
+  }
+  /* A short-lived, pre-authenticated URL on this server (reference 4.3). */
+  up_uuid_new(d.id);
+  if (!make_token(d.token)) {
+    st = up_error_set(err, UP_INTERNAL, NULL, "No random bytes for the download token.");
+    goto out;
+  }
+  up_strlcpy(d.tenant_id, j.tenant_id, sizeof(d.tenant_id));
+  up_strlcpy(d.document_id, j.document.id, sizeof(d.document_id));
+  d.expires_at = up_time_now() + (up_time_t)DOWNLOAD_TTL_S * UP_TIME_TICKS_PER_SECOND;
+  if ((st = up_store_download_create(app->store, &d, err)) != UP_OK)
+    goto out;
+  snprintf(url, sizeof(url), "%s/_uprintd/downloads/%s?tempauthtoken=%s", app->base_url, d.id,
+           d.token);
+  up_reply_empty(resp, 302);
+  up_response_header(resp, "Location", url);
+out:
+  up_job_fini(&j);
+  up_printer_fini(&q.printer);
+  return st;
+}

@@ -1,0 +1,717 @@
+/* store-jobs.c - print jobs, their documents, upload sessions and downloads in SQLite.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "store-private.h"
+
+#include "uprintd/log.h"
+#include "uprintd/util.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The job columns, in read_job's order (JOB_NCOLS of them). */
+#define JOB_COLS                                                                                   \
+  "j.id, j.tenant_id, j.printer_id, j.configuration_json, j.created_by_id, j.created_by_name, "    \
+  "j.created_by_upn, j.created_by_app, j.created_at, j.started_at, j.acknowledged_at, "            \
+  "j.completed_at, j.state, j.details, j.is_acquired, j.is_fetchable, j.error_code, "              \
+  "j.redirected_from, j.redirected_to"
+#define JOB_NCOLS 19
+
+/* The document columns, in read_document's order. */
+#define DOCUMENT_COLS                                                                              \
+  "d.id, d.job_id, d.display_name, d.content_type, d.size, d.uploaded_at, d.downloaded_at"
+
+/* A job row: the job, then its document. */
+#define JOB_ROW                                                                                    \
+  "SELECT " JOB_COLS ", " DOCUMENT_COLS " FROM jobs j JOIN documents d ON d.job_id = j.id "
+
+#define UPLOAD_COLS                                                                                \
+  "id, token, tenant_id, job_id, document_id, document_name, content_type, size, expires_at, "     \
+  "received"
+
+/* The document d.id = ?d of job j.id = ?j of tenant ?t exists. */
+#define DOCUMENT_OF_TENANT(d, j, t)                                                                \
+  "EXISTS (SELECT 1 FROM documents d JOIN jobs j ON j.id = d.job_id "                              \
+  "WHERE d.id = " d " AND j.id = " j " AND j.tenant_id = " t ")"
+
+const char *const up_store_jobs_sql[UP_STMT_COUNT] = {
+    /* ?1..?19 are bound by bind_job, in JOB_COLS order; the store picks the id (?1 unused). */
+    [UP_STMT_JOB_INSERT] =
+        "INSERT INTO jobs (tenant_id, printer_id, configuration_json, created_by_id, "
+        "created_by_name, created_by_upn, created_by_app, created_at, started_at, "
+        "acknowledged_at, completed_at, state, details, is_acquired, is_fetchable, error_code, "
+        "redirected_from, redirected_to) "
+        "VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    /* ?1..?7 are bound by bind_document, in DOCUMENT_COLS order. */
+    [UP_STMT_DOCUMENT_INSERT] = "INSERT INTO documents (id, job_id, display_name, content_type, "
+                                "size, uploaded_at, downloaded_at) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    /* ?2 NULL: any printer of the tenant. */
+    [UP_STMT_JOB_GET] = JOB_ROW "WHERE j.tenant_id = ?1 AND (?2 IS NULL OR j.printer_id = ?2) "
+                                "AND j.id = ?3",
+    [UP_STMT_JOB_LIST] = JOB_ROW "WHERE j.tenant_id = ?1 AND j.printer_id = ?2 "
+                                 "ORDER BY j.created_at DESC, j.id DESC",
+    /* Same numbering as the insert; id and tenant_id select the row, ?3 (printer_id) unused. */
+    [UP_STMT_JOB_UPDATE] =
+        "UPDATE jobs SET configuration_json = ?4, created_by_id = ?5, created_by_name = ?6, "
+        "created_by_upn = ?7, created_by_app = ?8, created_at = ?9, started_at = ?10, "
+        "acknowledged_at = ?11, completed_at = ?12, state = ?13, details = ?14, "
+        "is_acquired = ?15, is_fetchable = ?16, error_code = ?17, redirected_from = ?18, "
+        "redirected_to = ?19 WHERE id = ?1 AND tenant_id = ?2",
+    /* Same numbering as the insert. */
+    [UP_STMT_DOCUMENT_UPDATE] = "UPDATE documents SET display_name = ?3, content_type = ?4, "
+                                "size = ?5, uploaded_at = ?6, downloaded_at = ?7 "
+                                "WHERE id = ?1 AND job_id = ?2",
+    /* The effects of a job change. */
+    [UP_STMT_JOB_SET_PRINTER_STATUS] = "UPDATE printers SET status_json = ?2 WHERE id = ?1",
+    [UP_STMT_JOB_DELETE_UPLOAD] = "DELETE FROM uploads WHERE id = ?1 AND job_id = ?2",
+    /* Any tenant: ?1 unused. */
+    [UP_STMT_JOB_NEXT] = JOB_ROW "WHERE j.printer_id = ?2 AND j.state = 'pending' "
+                                 "ORDER BY j.started_at, j.id LIMIT 1",
+    [UP_STMT_JOB_LIST_PRINTING] = JOB_ROW "WHERE j.state IN ('processing', 'stopped') "
+                                          "ORDER BY j.started_at, j.id",
+    [UP_STMT_PRINTERS_WITH_PENDING] =
+        "SELECT DISTINCT printer_id FROM jobs WHERE state = 'pending' ORDER BY printer_id",
+
+    [UP_STMT_DOCUMENT_GET] = "SELECT " DOCUMENT_COLS " FROM documents d "
+                             "JOIN jobs j ON j.id = d.job_id WHERE j.tenant_id = ?1 AND d.id = ?2",
+    [UP_STMT_DOCUMENT_SET_DOWNLOADED] =
+        "UPDATE documents SET downloaded_at = ?3 "
+        "WHERE id = ?2 AND job_id IN (SELECT id FROM jobs WHERE tenant_id = ?1)",
+    [UP_STMT_PRINTER_DOCUMENTS] = "SELECT d.id FROM documents d JOIN jobs j ON j.id = d.job_id "
+                                  "WHERE j.tenant_id = ?1 AND j.printer_id = ?2 ORDER BY j.id",
+
+    [UP_STMT_UPLOAD_DELETE_OF_DOCUMENT] =
+        "DELETE FROM uploads WHERE tenant_id = ?1 AND document_id = ?2",
+    /* Inserts nothing unless the document is the job's and the job the tenant's. */
+    [UP_STMT_UPLOAD_INSERT] = "INSERT INTO uploads (" UPLOAD_COLS ") "
+                              "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, COALESCE(?10, '') "
+                              "WHERE " DOCUMENT_OF_TENANT("?5", "?4", "?3"),
+    /* Any tenant: ?1 unused. */
+    [UP_STMT_UPLOAD_GET] = "SELECT " UPLOAD_COLS " FROM uploads WHERE id = ?2",
+    [UP_STMT_UPLOAD_EXISTS] = "SELECT 1 FROM uploads WHERE id = ?1",
+    [UP_STMT_UPLOAD_SET_RECEIVED] = "UPDATE uploads SET received = COALESCE(?2, '') WHERE id = ?1",
+    /* Any tenant: ?1 unused. */
+    [UP_STMT_UPLOAD_DELETE] = "DELETE FROM uploads WHERE id = ?2",
+    [UP_STMT_UPLOAD_DELETE_EXPIRED] = "DELETE FROM uploads WHERE expires_at < ?1",
+
+    /* Inserts nothing unless the document belongs to a job of the tenant. */
+    [UP_STMT_DOWNLOAD_INSERT] = "INSERT INTO downloads (id, token, tenant_id, document_id, "
+                                "expires_at) SELECT ?1, ?2, ?3, ?4, ?5 "
+                                "WHERE EXISTS (SELECT 1 FROM documents d "
+                                "JOIN jobs j ON j.id = d.job_id "
+                                "WHERE d.id = ?4 AND j.tenant_id = ?3)",
+    /* Any tenant: ?1 unused. */
+    [UP_STMT_DOWNLOAD_GET] = "SELECT id, token, tenant_id, document_id, expires_at "
+                             "FROM downloads WHERE id = ?2",
+};
+
+/* printJobProcessingState members, stored by name; index = up_job_state_t. */
+static const char *const state_names[] = {
+    [UP_JOB_UNKNOWN] = "unknown",       [UP_JOB_PENDING] = "pending",
+    [UP_JOB_PROCESSING] = "processing", [UP_JOB_PAUSED] = "paused",
+    [UP_JOB_STOPPED] = "stopped",       [UP_JOB_COMPLETED] = "completed",
+    [UP_JOB_CANCELED] = "canceled",     [UP_JOB_ABORTED] = "aborted",
+};
+_Static_assert(sizeof(state_names) / sizeof(state_names[0]) == UP_JOB_STATE_COUNT,
+               "a name for every up_job_state_t");
+
+/* --- binding: each helper does nothing once *rc is an error --- */
+
+/* Binds ?1..?19 of the job insert and update. j->state must be valid. */
+static void bind_job(sqlite3_stmt *stmt, const up_job_t *j, int *rc)
+{
+  up_store_bind_int64(stmt, 1, j->id, rc);
+  up_store_bind_text(stmt, 2, j->tenant_id, rc);
+  up_store_bind_text(stmt, 3, j->printer_id, rc);
+  up_store_bind_text(stmt, 4, j->configuration_json, rc);
+  up_store_bind_ref(stmt, 5, j->created_by_id, rc);
+  up_store_bind_text(stmt, 6, j->created_by_name, rc);
+  up_store_bind_text(stmt, 7, j->created_by_upn, rc);
+  up_store_bind_text(stmt, 8, j->created_by_app, rc);
+  up_store_bind_time(stmt, 9, j->created_at, rc);
+  up_store_bind_time(stmt, 10, j->started_at, rc);
+  up_store_bind_time(stmt, 11, j->acknowledged_at, rc);
+  up_store_bind_time(stmt, 12, j->completed_at, rc);
+  up_store_bind_text(stmt, 13, state_names[j->state], rc);
+  up_store_bind_int64(stmt, 14, (int64_t)j->details, rc);
+  up_store_bind_int(stmt, 15, j->is_acquired ? 1 : 0, rc);
+  up_store_bind_int(stmt, 16, j->is_fetchable ? 1 : 0, rc);
+  if (j->has_error_code)
+    up_store_bind_int(stmt, 17, j->error_code, rc);
+  else
+    up_store_bind_text(stmt, 17, NULL, rc);
+  up_store_bind_text(stmt, 18, j->redirected_from, rc);
+  up_store_bind_text(stmt, 19, j->redirected_to, rc);
+}
+
+/* Binds ?1..?7 of the document insert and update; job_id replaces d->job_id. */
+static void bind_document(sqlite3_stmt *stmt, const up_document_t *d, int64_t job_id, int *rc)
+{
+  up_store_bind_text(stmt, 1, d->id, rc);
+  up_store_bind_int64(stmt, 2, job_id, rc);
+  up_store_bind_text(stmt, 3, d->display_name, rc);
+  up_store_bind_text(stmt, 4, d->content_type, rc);
+  up_store_bind_int64(stmt, 5, d->size, rc);
+  up_store_bind_time(stmt, 6, d->uploaded_at, rc);
+  up_store_bind_time(stmt, 7, d->downloaded_at, rc);
+}
+
+/* --- reading --- */
+
+/* Reads DOCUMENT_COLS starting at column c into d (zeroed). */
+static up_status_t read_document(sqlite3_stmt *stmt, int c, up_document_t *d, up_error_t *err)
+{
+  up_status_t st = UP_OK;
+
+  up_store_col_id(stmt, c + 0, d->id, &st, err);
+  d->job_id = sqlite3_column_int64(stmt, c + 1);
+  up_store_col_text(stmt, c + 2, &d->display_name, &st, err);
+  up_store_col_text(stmt, c + 3, &d->content_type, &st, err);
+  d->size = sqlite3_column_int64(stmt, c + 4);
+  d->uploaded_at = up_store_col_time(stmt, c + 5);
+  d->downloaded_at = up_store_col_time(stmt, c + 6);
+  return st;
+}
+
+/* Reads the state name of column col into *out. */
+static up_status_t read_state(sqlite3_stmt *stmt, int col, up_job_state_t *out, up_error_t *err)
+{
+  const unsigned char *name = sqlite3_column_text(stmt, col);
+
+  if (!name)
+    return up_error_set(err, UP_NOMEM, NULL, "out of memory reading the database");
+  for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++) {
+    if (strcmp((const char *)name, state_names[i]) == 0) {
+      *out = (up_job_state_t)i;
+      return UP_OK;
+    }
+  }
+  return up_error_set(err, UP_DB, NULL, "unknown job state in the database: %.40s",
+                      (const char *)name);
+}
+
+/* Reads a job row (JOB_COLS, then DOCUMENT_COLS) into out (an up_job_t, zeroed). */
+static up_status_t read_job_row(sqlite3_stmt *stmt, void *out, up_error_t *err)
+{
+  up_job_t *j = out;
+  up_status_t st = UP_OK;
+
+  j->id = sqlite3_column_int64(stmt, 0);
+  up_store_col_id(stmt, 1, j->tenant_id, &st, err);
+  up_store_col_id(stmt, 2, j->printer_id, &st, err);
+  up_store_col_text(stmt, 3, &j->configuration_json, &st, err);
+  up_store_col_id(stmt, 4, j->created_by_id, &st, err);
+  up_store_col_text(stmt, 5, &j->created_by_name, &st, err);
+  up_store_col_text(stmt, 6, &j->created_by_upn, &st, err);
+  up_store_col_text(stmt, 7, &j->created_by_app, &st, err);
+  j->created_at = up_store_col_time(stmt, 8);
+  j->started_at = up_store_col_time(stmt, 9);
+  j->acknowledged_at = up_store_col_time(stmt, 10);
+  j->completed_at = up_store_col_time(stmt, 11);
+  j->details = (unsigned)sqlite3_column_int64(stmt, 13);
+  j->is_acquired = sqlite3_column_int(stmt, 14) != 0;
+  j->is_fetchable = sqlite3_column_int(stmt, 15) != 0;
+  j->has_error_code = sqlite3_column_type(stmt, 16) != SQLITE_NULL;
+  j->error_code = j->has_error_code ? (int32_t)sqlite3_column_int(stmt, 16) : 0;
+  up_store_col_text(stmt, 17, &j->redirected_from, &st, err);
+  up_store_col_text(stmt, 18, &j->redirected_to, &st, err);
+  if (st == UP_OK)
+    st = read_state(stmt, 12, &j->state, err);
+  if (st == UP_OK)
+    st = read_document(stmt, JOB_NCOLS, &j->document, err);
+  return st;
+}
+
+static up_status_t read_document_row(sqlite3_stmt *stmt, void *out, up_error_t *err)
+{
+  return read_document(stmt, 0, out, err);
+}
+
+/* Reads the id in column 0 into out (a char[UP_ID_SIZE]). */
+static up_status_t read_id_row(sqlite3_stmt *stmt, void *out, up_error_t *err)
+{
+  up_status_t st = UP_OK;
+
+  up_store_col_id(stmt, 0, out, &st, err);
+  return st;
+}
+
+static up_status_t read_upload_row(sqlite3_stmt *stmt, void *out, up_error_t *err)
+{
+  up_upload_t *u = out;
+  up_status_t st = UP_OK;
+
+  up_store_col_id(stmt, 0, u->id, &st, err);
+  up_store_col_buf(stmt, 1, u->token, sizeof(u->token), &st, err);
+  up_store_col_id(stmt, 2, u->tenant_id, &st, err);
+  u->job_id = sqlite3_column_int64(stmt, 3);
+  up_store_col_id(stmt, 4, u->document_id, &st, err);
+  up_store_col_text(stmt, 5, &u->document_name, &st, err);
+  up_store_col_text(stmt, 6, &u->content_type, &st, err);
+  u->size = sqlite3_column_int64(stmt, 7);
+  u->expires_at = up_store_col_time(stmt, 8);
+  up_store_col_text(stmt, 9, &u->received, &st, err);
+  return st;
+}
+
+static up_status_t read_download_row(sqlite3_stmt *stmt, void *out, up_error_t *err)
+{
+  up_download_t *d = out;
+  up_status_t st = UP_OK;
+
+  up_store_col_id(stmt, 0, d->id, &st, err);
+  up_store_col_buf(stmt, 1, d->token, sizeof(d->token), &st, err);
+  up_store_col_id(stmt, 2, d->tenant_id, &st, err);
+  up_store_col_id(stmt, 3, d->document_id, &st, err);
+  d->expires_at = up_store_col_time(stmt, 4);
+  return st;
+}
+
+/* --- helpers (the caller holds the lock) --- */
+
+/* UP_INTERNAL unless j->state is an up_job_state_t. */
+static up_status_t check_state(const up_job_t *j, up_error_t *err)
+{
+  if ((unsigned)j->state >= UP_JOB_STATE_COUNT)
+    return up_error_set(err, UP_INTERNAL, NULL, "invalid job state %d", (int)j->state);
+  return UP_OK;
+}
+
+/* Reads job id of tenant (of printer_id's queue when not NULL) with its document into out
+ * (zeroed). */
+static up_status_t read_job(up_store_t *store, const char *tenant, const char *printer_id,
+                            int64_t id, up_job_t *out, up_error_t *err)
+{
+  sqlite3_stmt *stmt = up_store_stmt(store, UP_STMT_JOB_GET);
+  char name[24];
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  snprintf(name, sizeof(name), "%" PRId64, id);
+  up_store_bind_text(stmt, 1, tenant, &rc);
+  up_store_bind_text(stmt, 2, printer_id, &rc);
+  up_store_bind_int64(stmt, 3, id, &rc);
+  st = up_store_first_row(store, stmt, rc, "print job", name, err);
+  if (st == UP_OK)
+    st = read_job_row(stmt, out, err);
+  up_store_stmt_done(stmt);
+  return st;
+}
+
+/* Writes every mutable member of job j (looked up by id and tenant) and of its document. */
+static up_status_t write_job(up_store_t *store, const up_job_t *j, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  stmt = up_store_stmt(store, UP_STMT_JOB_UPDATE);
+  bind_job(stmt, j, &rc);
+  st = up_store_run(store, stmt, rc, "updating the print job", err);
+  if (st == UP_OK && sqlite3_changes(store->db) != 1)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "print job %" PRId64 " not found", j->id);
+  if (st != UP_OK)
+    return st;
+
+  stmt = up_store_stmt(store, UP_STMT_DOCUMENT_UPDATE);
+  bind_document(stmt, &j->document, j->id, &rc);
+  st = up_store_run(store, stmt, rc, "updating the document", err);
+  if (st == UP_OK && sqlite3_changes(store->db) != 1)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "document %s not found", j->document.id);
+  return st;
+}
+
+/* Writes the effects fx of a change of job j. */
+static up_status_t apply_effects(up_store_t *store, const up_job_t *j, const up_job_effects_t *fx,
+                                 up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st = UP_OK;
+  int rc = SQLITE_OK;
+
+  if (fx->printer_status_json) {
+    stmt = up_store_stmt(store, UP_STMT_JOB_SET_PRINTER_STATUS);
+    up_store_bind_text(stmt, 1, j->printer_id, &rc);
+    up_store_bind_text(stmt, 2, fx->printer_status_json, &rc);
+    st = up_store_run(store, stmt, rc, "setting the printer's status", err);
+    if (st == UP_OK && sqlite3_changes(store->db) != 1)
+      st = up_error_set(err, UP_NOT_FOUND, NULL, "printer %s not found", j->printer_id);
+  }
+  /* A session already swept (expired) is no error. */
+  if (st == UP_OK && fx->delete_upload_id[0]) {
+    stmt = up_store_stmt(store, UP_STMT_JOB_DELETE_UPLOAD);
+    up_store_bind_text(stmt, 1, fx->delete_upload_id, &rc);
+    up_store_bind_int64(stmt, 2, j->id, &rc);
+    st = up_store_run(store, stmt, rc, "deleting the upload session", err);
+  }
+  return st;
+}
+
+/* --- jobs and documents --- */
+
+up_status_t up_store_job_create(up_store_t *store, up_job_t *j, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int64_t id = 0;
+  bool in_tx = false;
+  int rc = SQLITE_OK;
+
+  st = check_state(j, err);
+  if (st != UP_OK)
+    return st;
+
+  up_store_lock(store);
+  st = up_store_begin(store, err);
+  if (st != UP_OK)
+    goto out;
+  in_tx = true;
+
+  /* The printer must be the tenant's. */
+  stmt = up_store_stmt(store, UP_STMT_PRINTER_EXISTS);
+  up_store_bind_text(stmt, 1, j->tenant_id, &rc);
+  up_store_bind_text(stmt, 2, j->printer_id, &rc);
+  st = up_store_first_row(store, stmt, rc, "printer", j->printer_id, err);
+  up_store_stmt_done(stmt);
+  if (st != UP_OK)
+    goto out;
+
+  /* The job, then its document under the id the job got. */
+  stmt = up_store_stmt(store, UP_STMT_JOB_INSERT);
+  bind_job(stmt, j, &rc);
+  st = up_store_run(store, stmt, rc, "creating the print job", err);
+  if (st != UP_OK)
+    goto out;
+  id = sqlite3_last_insert_rowid(store->db);
+
+  stmt = up_store_stmt(store, UP_STMT_DOCUMENT_INSERT);
+  bind_document(stmt, &j->document, id, &rc);
+  st = up_store_run(store, stmt, rc, "creating the document", err);
+
+out:
+  st = up_store_end_tx(store, in_tx, st, err);
+  if (st == UP_OK) {
+    j->id = id;
+    j->document.job_id = id;
+  }
+  return st;
+}
+
+up_status_t up_store_job_get(up_store_t *store, const char *tenant, const char *printer_id,
+                             int64_t id, up_job_t *out, up_error_t *err)
+{
+  up_status_t st;
+
+  memset(out, 0, sizeof(*out));
+  up_store_lock(store);
+  st = read_job(store, tenant, printer_id, id, out, err);
+  up_store_unlock(store);
+  if (st != UP_OK)
+    up_job_fini(out);
+  return st;
+}
+
+up_status_t up_store_job_list(up_store_t *store, const char *tenant, const char *printer_id,
+                              up_job_list_t *out, up_error_t *err)
+{
+  memset(out, 0, sizeof(*out));
+  up_status_t st = up_store_get_list(store, UP_STMT_JOB_LIST, tenant, 2, printer_id,
+                                     "listing print jobs", read_job_row, (void **)&out->items,
+                                     &out->count, sizeof(out->items[0]), err);
+  if (st != UP_OK)
+    up_job_list_fini(out);
+  return st;
+}
+
+/* fn runs with the store's mutex held and inside the transaction: it must not call the store. */
+up_status_t up_store_job_change(up_store_t *store, const char *tenant, int64_t id,
+                                up_job_change_fn fn, void *ctx, up_job_t *out, up_error_t *err)
+{
+  up_job_t job;
+  up_job_effects_t fx;
+  char printer_id[UP_ID_SIZE], document_id[UP_ID_SIZE];
+  up_status_t st;
+  bool in_tx = false;
+
+  memset(&job, 0, sizeof(job));
+  memset(&fx, 0, sizeof(fx));
+  if (out)
+    memset(out, 0, sizeof(*out));
+
+  up_store_lock(store);
+  st = up_store_begin(store, err);
+  if (st != UP_OK)
+    goto out;
+  in_tx = true;
+
+  /* The job as stored; fn decides the change. */
+  st = read_job(store, tenant, NULL, id, &job, err);
+  if (st != UP_OK)
+    goto out;
+  memcpy(printer_id, job.printer_id, sizeof(printer_id));
+  memcpy(document_id, job.document.id, sizeof(document_id));
+  st = fn(&job, ctx, &fx, err);
+  if (st != UP_OK)
+    goto out;
+
+  /* The keys stay: a change that moves them is a programmer error. */
+  if (job.id != id || strcmp(job.tenant_id, tenant) != 0 ||
+      strcmp(job.printer_id, printer_id) != 0 || strcmp(job.document.id, document_id) != 0 ||
+      job.document.job_id != id) {
+    st = up_error_set(err, UP_INTERNAL, NULL, "a change of print job %" PRId64 " moved its keys",
+                      id);
+    goto out;
+  }
+  st = check_state(&job, err);
+  if (st == UP_OK)
+    st = write_job(store, &job, err);
+  if (st == UP_OK)
+    st = apply_effects(store, &job, &fx, err);
+
+out:
+  st = up_store_end_tx(store, in_tx, st, err);
+  free(fx.printer_status_json);
+  if (st == UP_OK && out)
+    *out = job; /* out takes the strings */
+  else
+    up_job_fini(&job);
+  return st;
+}
+
+up_status_t up_store_job_next(up_store_t *store, const char *printer_id, up_job_t *out,
+                              up_error_t *err)
+{
+  memset(out, 0, sizeof(*out));
+  up_status_t st = up_store_get_one(store, UP_STMT_JOB_NEXT, NULL, printer_id,
+                                    "pending job of printer", read_job_row, out, err);
+  if (st != UP_OK)
+    up_job_fini(out);
+  return st;
+}
+
+up_status_t up_store_job_list_printing(up_store_t *store, up_job_list_t *out, up_error_t *err)
+{
+  memset(out, 0, sizeof(*out));
+  up_status_t st = up_store_get_list(store, UP_STMT_JOB_LIST_PRINTING, NULL, 0, NULL,
+                                     "listing the jobs being printed", read_job_row,
+                                     (void **)&out->items, &out->count, sizeof(out->items[0]), err);
+  if (st != UP_OK)
+    up_job_list_fini(out);
+  return st;
+}
+
+up_status_t up_store_printers_with_pending(up_store_t *store, char (**out)[UP_ID_SIZE],
+                                           size_t *count, up_error_t *err)
+{
+  *out = NULL;
+  *count = 0;
+  up_status_t st = up_store_get_list(store, UP_STMT_PRINTERS_WITH_PENDING, NULL, 0, NULL,
+                                     "listing printers with pending jobs", read_id_row,
+                                     (void **)out, count, sizeof((*out)[0]), err);
+  if (st != UP_OK) {
+    free(*out);
+    *out = NULL;
+    *count = 0;
+  }
+  return st;
+}
+
+up_status_t up_store_document_get(up_store_t *store, const char *tenant, const char *document_id,
+                                  up_document_t *out, up_error_t *err)
+{
+  memset(out, 0, sizeof(*out));
+  up_status_t st = up_store_get_one(store, UP_STMT_DOCUMENT_GET, tenant, document_id, "document",
+                                    read_document_row, out, err);
+  if (st != UP_OK)
+    up_document_fini(out);
+  return st;
+}
+
+up_status_t up_store_document_set_downloaded(up_store_t *store, const char *tenant,
+                                             const char *document_id, up_time_t at, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_DOCUMENT_SET_DOWNLOADED);
+  up_store_bind_text(stmt, 1, tenant, &rc);
+  up_store_bind_text(stmt, 2, document_id, &rc);
+  up_store_bind_time(stmt, 3, at, &rc);
+  st = up_store_run(store, stmt, rc, "updating the document", err);
+  if (st == UP_OK && sqlite3_changes(store->db) == 0)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "document %s not found",
+                      document_id ? document_id : "");
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_printer_documents(up_store_t *store, const char *tenant,
+                                       const char *printer_id, char (**out)[UP_ID_SIZE],
+                                       size_t *count, up_error_t *err)
+{
+  *out = NULL;
+  *count = 0;
+  up_status_t st = up_store_get_list(store, UP_STMT_PRINTER_DOCUMENTS, tenant, 2, printer_id,
+                                     "listing the printer's documents", read_id_row, (void **)out,
+                                     count, sizeof((*out)[0]), err);
+  if (st != UP_OK) {
+    free(*out);
+    *out = NULL;
+    *count = 0;
+  }
+  return st;
+}
+
+/* --- upload sessions and downloads --- */
+
+up_status_t up_store_upload_create(up_store_t *store, const up_upload_t *u, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  bool in_tx = false;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  st = up_store_begin(store, err);
+  if (st != UP_OK)
+    goto out;
+  in_tx = true;
+
+  /* One session per document: the new one replaces the others. */
+  stmt = up_store_stmt(store, UP_STMT_UPLOAD_DELETE_OF_DOCUMENT);
+  up_store_bind_text(stmt, 1, u->tenant_id, &rc);
+  up_store_bind_text(stmt, 2, u->document_id, &rc);
+  st = up_store_run(store, stmt, rc, "replacing the upload sessions", err);
+  if (st != UP_OK)
+    goto out;
+
+  stmt = up_store_stmt(store, UP_STMT_UPLOAD_INSERT);
+  up_store_bind_text(stmt, 1, u->id, &rc);
+  up_store_bind_text(stmt, 2, u->token, &rc);
+  up_store_bind_text(stmt, 3, u->tenant_id, &rc);
+  up_store_bind_int64(stmt, 4, u->job_id, &rc);
+  up_store_bind_text(stmt, 5, u->document_id, &rc);
+  up_store_bind_text(stmt, 6, u->document_name, &rc);
+  up_store_bind_text(stmt, 7, u->content_type, &rc);
+  up_store_bind_int64(stmt, 8, u->size, &rc);
+  up_store_bind_time(stmt, 9, u->expires_at, &rc);
+  up_store_bind_text(stmt, 10, u->received, &rc);
+  st = up_store_run(store, stmt, rc, "creating the upload session", err);
+  if (st == UP_OK && sqlite3_changes(store->db) == 0)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "document %s of print job %" PRId64 " not found",
+                      u->document_id, u->job_id);
+
+out:
+  return up_store_end_tx(store, in_tx, st, err);
+}
+
+up_status_t up_store_upload_get(up_store_t *store, const char *id, up_upload_t *out,
+                                up_error_t *err)
+{
+  memset(out, 0, sizeof(*out));
+  up_status_t st = up_store_get_one(store, UP_STMT_UPLOAD_GET, NULL, id, "upload session",
+                                    read_upload_row, out, err);
+  if (st != UP_OK)
+    up_upload_fini(out);
+  return st;
+}
+
+/* On a failure the session counts as existing: the caller would delete its spool file. */
+bool up_store_upload_exists(up_store_t *store, const char *id)
+{
+  sqlite3_stmt *stmt;
+  bool exists;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_UPLOAD_EXISTS);
+  up_store_bind_text(stmt, 1, id, &rc);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(stmt);
+  exists = rc != SQLITE_DONE;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    up_log(UP_LOG_ERROR, "store: looking up upload session %s: %s", id ? id : "",
+           sqlite3_errstr(rc));
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  return exists;
+}
+
+up_status_t up_store_upload_set_received(up_store_t *store, const char *id, const char *received,
+                                         up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_UPLOAD_SET_RECEIVED);
+  up_store_bind_text(stmt, 1, id, &rc);
+  up_store_bind_text(stmt, 2, received, &rc);
+  st = up_store_run(store, stmt, rc, "updating the upload session", err);
+  if (st == UP_OK && sqlite3_changes(store->db) == 0)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "upload session %s not found", id ? id : "");
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_upload_delete(up_store_t *store, const char *id, up_error_t *err)
+{
+  return up_store_delete_one(store, UP_STMT_UPLOAD_DELETE, NULL, id, "deleting the upload session",
+                             err);
+}
+
+up_status_t up_store_upload_delete_expired(up_store_t *store, up_time_t now, size_t *deleted,
+                                           up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  if (deleted)
+    *deleted = 0;
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_UPLOAD_DELETE_EXPIRED);
+  up_store_bind_int64(stmt, 1, now, &rc);
+  st = up_store_run(store, stmt, rc, "deleting expired upload sessions", err);
+  if (st == UP_OK && deleted)
+    *deleted = (size_t)sqlite3_changes(store->db);
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_download_create(up_store_t *store, const up_download_t *d, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_DOWNLOAD_INSERT);
+  up_store_bind_text(stmt, 1, d->id, &rc);
+  up_store_bind_text(stmt, 2, d->token, &rc);
+  up_store_bind_text(stmt, 3, d->tenant_id, &rc);
+  up_store_bind_text(stmt, 4, d->document_id, &rc);
+  up_store_bind_time(stmt, 5, d->expires_at, &rc);
+  st = up_store_run(store, stmt, rc, "creating the download", err);
+  if (st == UP_OK && sqlite3_changes(store->db) == 0)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "document %s not found", d->document_id);
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_download_get(up_store_t *store, const char *id, up_download_t *out,
+                                  up_error_t *err)
+{
+  memset(out, 0, sizeof(*out));
+  up_status_t st = up_store_get_one(store, UP_STMT_DOWNLOAD_GET, NULL, id, "download",
+                                    read_download_row, out, err);
+  if (st != UP_OK)
+    memset(out, 0, sizeof(*out));
+  return st;
+}
