@@ -215,6 +215,200 @@ START_TEST(test_parse_body)
 }
 END_TEST
 
+/* Job create bodies: NULL target = accepted; "*" = refused, any target; else the target. */
+static const struct {
+  const char *body;
+  const char *target;
+  const char *message;
+} job_bodies[] = {
+    {"{\"configuration\":{\"colorMode\":\"blackAndWhite\"}}", NULL, NULL},
+    {"{\"configuration\":{\"colorMode\":\"grayscale\"}}", NULL, NULL},
+    {"{\"configuration\":{\"colorMode\":\"color\"}}", NULL, NULL},
+    {"{\"configuration\":{\"colorMode\":\"auto\"}}", NULL, NULL},
+    {"{\"configuration\":{\"colorMode\":\"unknownFutureValue\"}}", NULL, NULL},
+    {"{\"configuration\":{\"duplexMode\":\"flipOnLongEdge\"}}", NULL, NULL},
+    {"{\"configuration\":{\"duplexMode\":\"flipOnShortEdge\"}}", NULL, NULL},
+    {"{\"configuration\":{\"duplexMode\":\"oneSided\"}}", NULL, NULL},
+    {"{\"configuration\":{\"duplexMode\":\"unknownFutureValue\"}}", NULL, NULL},
+    {"{\"configuration\":{\"feedOrientation\":\"longEdgeFirst\"}}", NULL, NULL},
+    {"{\"configuration\":{\"feedOrientation\":\"shortEdgeFirst\"}}", NULL, NULL},
+    {"{\"configuration\":{\"feedOrientation\":\"unknownFutureValue\"}}", NULL, NULL},
+    {"{\"configuration\":{\"orientation\":\"portrait\"}}", NULL, NULL},
+    {"{\"configuration\":{\"orientation\":\"landscape\"}}", NULL, NULL},
+    {"{\"configuration\":{\"orientation\":\"reverseLandscape\"}}", NULL, NULL},
+    {"{\"configuration\":{\"orientation\":\"reversePortrait\"}}", NULL, NULL},
+    {"{\"configuration\":{\"orientation\":\"unknownFutureValue\"}}", NULL, NULL},
+    {"{\"configuration\":{\"quality\":\"low\"}}", NULL, NULL},
+    {"{\"configuration\":{\"quality\":\"medium\"}}", NULL, NULL},
+    {"{\"configuration\":{\"quality\":\"high\"}}", NULL, NULL},
+    {"{\"configuration\":{\"quality\":\"unknownFutureValue\"}}", NULL, NULL},
+    {"{\"configuration\":{\"scaling\":\"auto\"}}", NULL, NULL},
+    {"{\"configuration\":{\"scaling\":\"shrinkToFit\"}}", NULL, NULL},
+    {"{\"configuration\":{\"scaling\":\"fill\"}}", NULL, NULL},
+    {"{\"configuration\":{\"scaling\":\"fit\"}}", NULL, NULL},
+    {"{\"configuration\":{\"scaling\":\"none\"}}", NULL, NULL},
+    {"{\"configuration\":{\"scaling\":\"unknownFutureValue\"}}", NULL, NULL},
+    {"{\"configuration\":{\"multipageLayout\":\"clockwiseFromTopLeft\"}}", NULL, NULL},
+    {"{\"configuration\":{\"multipageLayout\":\"counterclockwiseFromTopLeft\"}}", NULL, NULL},
+    {"{\"configuration\":{\"multipageLayout\":\"counterclockwiseFromTopRight\"}}", NULL, NULL},
+    {"{\"configuration\":{\"multipageLayout\":\"clockwiseFromTopRight\"}}", NULL, NULL},
+    {"{\"configuration\":{\"multipageLayout\":\"counterclockwiseFromBottomLeft\"}}", NULL, NULL},
+    {"{\"configuration\":{\"multipageLayout\":\"clockwiseFromBottomLeft\"}}", NULL, NULL},
+    {"{\"configuration\":{\"multipageLayout\":\"counterclockwiseFromBottomRight\"}}", NULL, NULL},
+    {"{\"configuration\":{\"multipageLayout\":\"clockwiseFromBottomRight\"}}", NULL, NULL},
+    {"{\"configuration\":{\"multipageLayout\":\"unknownFutureValue\"}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"none\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"staple\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punch\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"cover\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"bind\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"saddleStitch\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stitchEdge\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stapleTopLeft\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stapleBottomLeft\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stapleTopRight\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stapleBottomRight\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stitchLeftEdge\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stitchTopEdge\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stitchRightEdge\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stitchBottomEdge\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stapleDualLeft\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stapleDualTop\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stapleDualRight\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stapleDualBottom\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"unknownFutureValue\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stapleTripleLeft\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stapleTripleTop\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stapleTripleRight\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"stapleTripleBottom\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"bindLeft\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"bindTop\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"bindRight\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"bindBottom\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"foldAccordion\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"foldDoubleGate\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"foldGate\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"foldHalf\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"foldHalfZ\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"foldLeftGate\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"foldLetter\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"foldParallel\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"foldPoster\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"foldRightGate\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"foldZ\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"foldEngineeringZ\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchTopLeft\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchBottomLeft\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchTopRight\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchBottomRight\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchDualLeft\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchDualTop\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchDualRight\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchDualBottom\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchTripleLeft\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchTripleTop\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchTripleRight\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchTripleBottom\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchQuadLeft\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchQuadTop\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchQuadRight\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"punchQuadBottom\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"fold\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"trim\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"bale\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"bookletMaker\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"coat\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"laminate\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"trimAfterPages\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"trimAfterDocuments\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"trimAfterCopies\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"finishings\":[\"trimAfterJob\"]}}", NULL, NULL},
+    {"{\"configuration\":{\"colorMode\":\"rainbow\"}}", "configuration.colorMode", "blackAndWhite"},
+    {"{\"configuration\":{\"colorMode\":\"Color\"}}", "configuration.colorMode", NULL},
+    {"{\"configuration\":{\"duplexMode\":\"twoSided\"}}", "configuration.duplexMode",
+     "flipOnLongEdge"},
+    {"{\"configuration\":{\"orientation\":3}}", "configuration.orientation", NULL},
+    {"{\"configuration\":{\"quality\":\"best\"}}", "configuration.quality", "medium"},
+    {"{\"configuration\":{\"scaling\":\"stretch\"}}", "configuration.scaling", "shrinkToFit"},
+    {"{\"configuration\":{\"multipageLayout\":\"counterClockwiseFromTopLeft\"}}",
+     "configuration.multipageLayout", NULL},
+    {"{\"configuration\":{\"feedOrientation\":\"sideways\"}}", "configuration.feedOrientation",
+     "longEdgeFirst"},
+    {"{\"configuration\":{\"finishings\":[\"staple\",\"glue\"]}}", "configuration.finishings[1]",
+     NULL},
+    {"{\"configuration\":{\"finishings\":\"staple\"}}", "configuration.finishings", NULL},
+    {"{\"configuration\":{\"copies\":\"two\"}}", "configuration.copies", "Int32"},
+    {"{\"configuration\":{\"copies\":0}}", "configuration.copies", "at least 1"},
+    {"{\"configuration\":{\"copies\":-1}}", "configuration.copies", NULL},
+    {"{\"configuration\":{\"copies\":2.5}}", "configuration.copies", NULL},
+    {"{\"configuration\":{\"copies\":4294967296}}", "configuration.copies", NULL},
+    {"{\"configuration\":{\"dpi\":0}}", "configuration.dpi", NULL},
+    {"{\"configuration\":{\"pagesPerSheet\":0}}", "configuration.pagesPerSheet", NULL},
+    {"{\"configuration\":{\"pageRanges\":[{\"start\":0,\"end\":1}]}}",
+     "configuration.pageRanges[0]", NULL},
+    {"{\"configuration\":{\"pageRanges\":[{\"start\":1,\"end\":2},{\"start\":3,\"end\":2}]}}",
+     "configuration.pageRanges[1]", NULL},
+    {"{\"configuration\":{\"pageRanges\":{\"start\":1}}}", "configuration.pageRanges", NULL},
+    {"{\"configuration\":{\"margin\":{\"top\":-1}}}", "configuration.margin.top", NULL},
+    {"{\"configuration\":{\"margin\":\"x\"}}", "configuration.margin", NULL},
+    {"{\"configuration\":{\"collate\":\"yes\"}}", "configuration.collate", NULL},
+    {"{\"configuration\":{\"mediaSize\":4}}", "configuration.mediaSize", NULL},
+    {"{\"configuration\":{\"foo\":1}}", "configuration.foo", "does not exist"},
+    {"{\"configuration\":{\"@odata.type\":\"#microsoft.graph.printJob\"}}", "*", NULL},
+    {"{\"configuration\":[]}", "configuration", NULL},
+    {"{\"configuration\":null}", "configuration", NULL},
+    {"{}", "configuration", "required"},
+    {"{\"configuration\":{},\"foo\":1}", "foo", "does not exist"},
+    {"{\"configuration\":{},\"status\":{}}", "status", "read-only"},
+    {"{\"configuration\":{},\"id\":\"1\"}", "id", "read-only"},
+    {"{\"configuration\":{},\"documents\":[]}", "documents", NULL},
+    {"{\"configuration\":{},\"createdBy\":{}}", "createdBy", NULL},
+    {"{\"configuration\":{},\"isFetchable\":true}", "isFetchable", NULL},
+    {"{\"configuration\":{},\"displayName\":\"beta only\"}", "displayName", NULL},
+    {"{\"configuration\":{}}", NULL, NULL},
+    {"{\"configuration\":{\"@odata.type\":\"microsoft.graph.printJobConfiguration\",\"copies\":1,"
+     "\"pageRanges\":[{\"@odata.type\":\"#microsoft.graph.integerRange\",\"start\":1,\"end\":1}],"
+     "\"margin\":{\"top\":0,\"bottom\":0,\"left\":0,\"right\":0},\"finishings\":null,\"collate\":"
+     "false,\"dpi\":600,\"mediaSize\":\"A4\",\"inputBin\":\"by-pass-tray\",\"fitPdfToPage\":false,"
+     "\"pagesPerSheet\":1,\"mediaType\":\"stationery\",\"outputBin\":\"output-tray\"}}",
+     NULL, NULL},
+    {"{\"configuration\":{\"colorMode\":null,\"copies\":null,\"margin\":null,\"pageRanges\":null}}",
+     NULL, NULL},
+    {"{\"configuration\":{\"pageRanges\":[{\"start\":2},{\"end\":null,\"start\":3}]}}", NULL, NULL},
+};
+
+START_TEST(test_job_configuration)
+{
+  up_app_t app;
+  up_error_t err;
+  up_job_t j;
+  memset(&app, 0, sizeof(app));
+  memset(&j, 0, sizeof(j));
+  ck_assert_int_eq(up_schema_load(&app.schema, &err), UP_OK);
+  json_t *body = json_loads(job_bodies[_i].body, 0, NULL);
+  ck_assert_ptr_nonnull(body);
+  up_error_clear(&err);
+  up_status_t st = up_job_from_create(&app, body, UP_API_V1, &j, &err);
+  if (!job_bodies[_i].target) {
+    ck_assert_msg(st == UP_OK, "%s: %s", job_bodies[_i].body, err.message);
+    /* Stored without annotations. */
+    ck_assert_ptr_nonnull(j.configuration_json);
+    ck_assert_ptr_null(strchr(j.configuration_json, '@'));
+  } else {
+    ck_assert_msg(st == UP_INVALID, "%s accepted", job_bodies[_i].body);
+    if (strcmp(job_bodies[_i].target, "*") != 0)
+      ck_assert_msg(strcmp(err.target, job_bodies[_i].target) == 0, "%s: target '%s', message '%s'",
+                    job_bodies[_i].body, err.target, err.message);
+    if (job_bodies[_i].message)
+      ck_assert_msg(strstr(err.message, job_bodies[_i].message), "%s: '%s'", job_bodies[_i].body,
+                    err.message);
+  }
+  up_job_fini(&j);
+  json_decref(body);
+  up_schema_free(app.schema);
+}
+END_TEST
+
 int main(void)
 {
   up_log_set_level(UP_LOG_ERROR);
@@ -226,6 +420,7 @@ int main(void)
   tcase_add_loop_test(tc, test_check_body, 0, sizeof(bodies) / sizeof(bodies[0]));
   tcase_add_test(tc, test_select_and_context);
   tcase_add_test(tc, test_parse_body);
+  tcase_add_loop_test(tc, test_job_configuration, 0, sizeof(job_bodies) / sizeof(job_bodies[0]));
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
