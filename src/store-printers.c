@@ -5,7 +5,6 @@
 #include "uprintd/util.h"
 
 #include <sqlite3.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -111,7 +111,8 @@ typedef struct up_job_effects {
 
 /** Decides a change of a job: gets the job as stored (with its document) and changes its
  *  members (not id, tenant_id, printer_id, document.id). UP_OK writes the job and document;
- *  any other status rolls back and is returned. */
+ *  any other status rolls back and is returned. It runs inside the store's transaction with
+ *  the store's mutex held: it only computes and must not call the store. */
 typedef up_status_t (*up_job_change_fn)(up_job_t *job, void *ctx, up_job_effects_t *fx,
                                         up_error_t *err);
 
@@ -143,8 +144,8 @@ up_status_t up_store_document_set_downloaded(up_store_t *store, const char *tena
                                              const char *document_id, up_time_t at,
                                              up_error_t *err);
 
-/** The ids of the documents of printer_id's jobs (to remove their files after the printer is
- *  deleted). *out: new array (free()). */
+/** The ids of the documents of printer_id's jobs. Read them before deleting the printer (the
+ *  delete cascades to its jobs), to remove their files after it. *out: new array (free()). */
 up_status_t up_store_printer_documents(up_store_t *store, const char *tenant,
                                        const char *printer_id, char (**out)[UP_ID_SIZE],
                                        size_t *count, up_error_t *err);

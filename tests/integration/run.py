@@ -28,6 +28,11 @@ MODULES = [
     "test_printers",
     "test_shares",
     "test_persistence",
+    "test_jobs",
+    "test_uploads",
+    "test_flow",
+    "test_device",
+    "test_job_restart",
 ]
 
 

@@ -75,3 +75,74 @@ class ConformanceSelfTests(unittest.TestCase):
         self.assertEqual(self.errors(conf.SHARE, share), [])
         share["location"]["latitude"] = "north"
         self.assertTrue(self.errors(conf.SHARE, share))
+
+
+JOB = {
+    "@odata.context": "http://127.0.0.1:1/v1.0/$metadata#print/printers('p')/jobs/$entity",
+    "id": "1", "createdDateTime": "2026-11-21T14:00:00.1234567Z",
+    "createdBy": {"id": "b06b3d42-ae22-5d88-bc3b-9564ace7f728", "displayName": "A",
+                  "userPrincipalName": "a@b.com", "ipAddress": None},
+    "status": {"state": "paused", "description": "x", "isAcquiredByPrinter": False,
+               "details": ["uploadPending"]},
+    "configuration": {"copies": 1, "colorMode": None, "pageRanges": [{"start": 1, "end": 2}]},
+    "isFetchable": False, "redirectedFrom": None, "redirectedTo": None,
+    "acknowledgedDateTime": None, "errorCode": None,
+    "documents": [{"id": "0f8fad5b-d9cb-469f-a165-70867728950e", "displayName": "",
+                   "contentType": "", "size": 0, "uploadedDateTime": None,
+                   "downloadedDateTime": None}],
+}
+
+
+class JobConformanceSelfTests(unittest.TestCase):
+
+    setUp = ConformanceSelfTests.setUp
+    errors = ConformanceSelfTests.errors
+
+    def test_valid_job_document_status_session(self):
+        self.assertEqual(self.errors(conf.PRINT_JOB, JOB), [])
+        self.assertEqual(self.errors(conf.PRINT_DOCUMENT, JOB["documents"][0]), [])
+        self.assertEqual(self.errors(conf.PRINT_JOB_STATUS, JOB["status"]), [])
+        self.assertEqual(self.errors(conf.UPLOAD_SESSION, {
+            "uploadUrl": "http://x/_uprintd/uploads/1?tempauthtoken=t",
+            "expirationDateTime": "2026-11-22T14:00:00.1234567Z",
+            "nextExpectedRanges": ["0-99"]}), [])
+
+    def test_bad_job_values_are_rejected(self):
+        for path, value in ((("status", "state"), "queued"), (("status", "details"), ["oops"]),
+                            (("configuration", "colorMode"), "rainbow"),
+                            (("isFetchable",), "no"), (("errorCode",), "x"),
+                            (("createdDateTime",), "yesterday")):
+            with self.subTest(path=path):
+                j = copy.deepcopy(JOB)
+                node = j
+                for key in path[:-1]:
+                    node = node[key]
+                node[path[-1]] = value
+                self.assertTrue(self.errors(conf.PRINT_JOB, j))
+        self.assertTrue(self.errors(conf.UPLOAD_SESSION, {"nextExpectedRanges": "0-99"}))
+
+    def test_path_mapping(self):
+        from harness import schema_for_response as m
+        P = "/v1.0/print/printers/p/jobs"
+        S = "/beta/print/shares/s/jobs"
+        cases = [("GET", P, 200, (conf.PRINT_JOB, True)),
+                 ("POST", S, 201, (conf.PRINT_JOB, True)),
+                 ("GET", P + "/1?$expand=documents", 200, (conf.PRINT_JOB, False)),
+                 ("POST", S + "/1/start", 200, (conf.PRINT_JOB_STATUS, False)),
+                 ("GET", P + "/1/documents", 200, (conf.PRINT_DOCUMENT, True)),
+                 ("GET", S + "/1/documents/d", 200, (conf.PRINT_DOCUMENT, False)),
+                 ("POST", P + "/1/documents/d/createUploadSession", 200,
+                  (conf.UPLOAD_SESSION, False)),
+                 ("GET", P + "/1/documents/d/$value", 302, None),
+                 ("GET", "/_uprintd/uploads/abc?tempauthtoken=x", 200,
+                  (conf.UPLOAD_SESSION, False)),
+                 ("PUT", "/_uprintd/uploads/abc?tempauthtoken=x", 202,
+                  (conf.UPLOAD_SESSION, False)),
+                 ("PUT", "/_uprintd/uploads/abc?tempauthtoken=x", 201,
+                  (conf.PRINT_DOCUMENT, False)),
+                 ("GET", "/_uprintd/downloads/abc?tempauthtoken=x", 200, None),
+                 ("GET", "/_uprintd/printers/p", 200, None),
+                 ("GET", "/v1.0/print/printers/p", 200, (conf.PRINTER, False))]
+        for method, path, status, expected in cases:
+            with self.subTest(request="%s %s %d" % (method, path, status)):
+                self.assertEqual(m(method, path, status), expected)
