@@ -188,14 +188,26 @@ UP_HANDLER(up_api_job_get)
   return st;
 }
 
-UP_HANDLER(up_api_job_start)
+/* Applies ev to the job the URL names; *out (zeroed first) receives the job as written. */
+static up_status_t act(up_app_t *app, const up_request_t *req, up_job_event_t ev, up_job_t *out,
+                       up_error_t *err)
 {
   queue_t q;
   up_job_t j;
-  up_status_t st;
-  if ((st = find_job(app, req, &q, &j, err)) == UP_OK &&
-      (st = up_job_apply(app->store, j.tenant_id, j.id, UP_JOB_EV_START, NULL, NULL, err)) ==
-          UP_OK) {
+  up_status_t st = find_job(app, req, &q, &j, err);
+  memset(out, 0, sizeof(*out));
+  if (st == UP_OK)
+    st = up_job_apply(app->store, j.tenant_id, j.id, ev, NULL, out, err);
+  up_job_fini(&j);
+  up_printer_fini(&q.printer);
+  return st;
+}
+
+UP_HANDLER(up_api_job_start)
+{
+  up_job_t j;
+  up_status_t st = act(app, req, UP_JOB_EV_START, &j, err);
+  if (st == UP_OK) {
     /* The device takes it now when it is free, so that the answer says processing. */
     up_devices_kick(app->devices, j.printer_id);
     int64_t id = j.id;
@@ -206,24 +218,19 @@ UP_HANDLER(up_api_job_start)
                : up_api_nomem(err);
   }
   up_job_fini(&j);
-  up_printer_fini(&q.printer);
   return st;
 }
 
 UP_HANDLER(up_api_job_cancel)
 {
-  queue_t q;
   up_job_t j;
-  up_status_t st;
-  if ((st = find_job(app, req, &q, &j, err)) == UP_OK &&
-      (st = up_job_apply(app->store, j.tenant_id, j.id, UP_JOB_EV_CANCEL, NULL, NULL, err)) ==
-          UP_OK) {
+  up_status_t st = act(app, req, UP_JOB_EV_CANCEL, &j, err);
+  if (st == UP_OK) {
     /* A job that was printing stops; the device moves on. */
     up_devices_job_gone(app->devices, j.printer_id, j.id);
     st = up_reply_empty(resp, 204);
   }
   up_job_fini(&j);
-  up_printer_fini(&q.printer);
   return st;
 }
 
