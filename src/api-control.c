@@ -97,7 +97,8 @@ UP_HANDLER(up_api_control_complete)
   up_job_event_args_t args = {.result = UP_JOB_DETAIL_COMPLETED_SUCCESSFULLY};
   const char *result = NULL;
   up_status_t st = check(app, req, err);
-  if (st == UP_OK && req->body &&
+  static const char *const members[] = {"result", NULL};
+  if (st == UP_OK && req->body && (st = up_model_only(req->body, members, err)) == UP_OK &&
       (st = up_model_get_string(req->body, "result", &result, err)) == UP_OK && result) {
     size_t i = 0;
     while (i < 3 && strcmp(result, results[i]) != 0)
@@ -122,7 +123,9 @@ UP_HANDLER(up_api_control_fail)
   int64_t code = 0;
   up_job_event_t ev = UP_JOB_EV_ABORT;
   up_status_t st = check(app, req, err);
-  if (st == UP_OK && (st = up_model_get_string(req->body, "state", &state, err)) == UP_OK &&
+  static const char *const members[] = {"state", "errorCode", NULL};
+  if (st == UP_OK && (st = up_model_only(req->body, members, err)) == UP_OK &&
+      (st = up_model_get_string(req->body, "state", &state, err)) == UP_OK &&
       (st = up_model_get_int(req->body, "errorCode", INT32_MIN, INT32_MAX, &args.has_error_code,
                              &code, err)) == UP_OK) {
     args.error_code = (int32_t)code;

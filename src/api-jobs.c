@@ -52,8 +52,8 @@ static up_status_t find_queue(up_app_t *app, const up_request_t *req, queue_t *q
 static bool parse_job_id(const char *s, int64_t *out)
 {
   int64_t v = 0;
-  if (!s || !*s || strlen(s) > 18)
-    return false;
+  if (!s || !*s || strlen(s) > 18 || s[0] == '0')
+    return false; /* ids are written without leading zeros: "01" names no job */
   for (const char *p = s; *p; p++) {
     if (!isdigit((unsigned char)*p))
       return false;

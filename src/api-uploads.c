@@ -347,7 +347,8 @@ UP_HANDLER(up_api_upload_put)
     doc.size = fresh.size;
     up_job_event_args_t args = {.document = &doc, .upload_id = fresh.id};
     /* A job that was started (or ended) meanwhile keeps the content it has. */
-    if ((st = up_store_job_get(app->store, fresh.tenant_id, NULL, fresh.job_id, &job, err)) != UP_OK ||
+    if ((st = up_store_job_get(app->store, fresh.tenant_id, NULL, fresh.job_id, &job, err)) !=
+            UP_OK ||
         !up_job_can(&job, UP_JOB_EV_UPLOADED, err)) {
       st = st != UP_OK ? st : UP_INVALID;
       goto out;

@@ -107,6 +107,11 @@ up_status_t up_job_configuration_check(const up_app_t *app, const json_t *config
   if (!(copy = json_deep_copy(config)))
     return up_error_set(err, UP_NOMEM, NULL, "Out of memory.");
   strip_annotations(copy);
+  /* A null collection means none (reference 8); Graph's schema has them as arrays. */
+  static const char *const collections[] = {"finishings", "pageRanges"};
+  for (size_t k = 0; k < 2; k++)
+    if (json_is_null(json_object_get(copy, collections[k])))
+      json_object_set_new(copy, collections[k], json_array());
   *out = up_model_dump(copy, &oom);
   if (!*out)
     *out = oom ? NULL : strdup("{}");
@@ -266,6 +271,21 @@ up_status_t up_job_check_expand(const up_query_t *q, unsigned *flags, up_error_t
     if (!end)
       break;
     p = end + 1;
+  }
+  return UP_OK;
+}
+
+up_status_t up_model_only(const json_t *obj, const char *const *allowed, up_error_t *err)
+{
+  const char *key;
+  json_t *v;
+  json_object_foreach((json_t *)obj, key, v)
+  {
+    bool ok = false;
+    for (const char *const *a = allowed; *a && !ok; a++)
+      ok = strcmp(*a, key) == 0;
+    if (!ok)
+      return bad(err, key, "'%s' is not a parameter of this request%s.", "");
   }
   return UP_OK;
 }

@@ -391,9 +391,11 @@ START_TEST(test_job_configuration)
   up_status_t st = up_job_from_create(&app, body, UP_API_V1, &j, &err);
   if (!job_bodies[_i].target) {
     ck_assert_msg(st == UP_OK, "%s: %s", job_bodies[_i].body, err.message);
-    /* Stored without annotations. */
+    /* Stored without annotations, null collections as []. */
     ck_assert_ptr_nonnull(j.configuration_json);
     ck_assert_ptr_null(strchr(j.configuration_json, '@'));
+    ck_assert_ptr_null(strstr(j.configuration_json, "\"finishings\":null"));
+    ck_assert_ptr_null(strstr(j.configuration_json, "\"pageRanges\":null"));
   } else {
     ck_assert_msg(st == UP_INVALID, "%s accepted", job_bodies[_i].body);
     if (strcmp(job_bodies[_i].target, "*") != 0)

@@ -124,6 +124,9 @@ struct json_t *up_upload_session_render(const char *url, up_time_t expires_at, c
 struct json_t *up_model_device_render(const char *printer_id, bool held, bool stopped,
                                       int64_t current_job, const int64_t *queue, size_t n);
 
+/** UP_INVALID naming the first member of obj that allowed (NULL-terminated) does not list. */
+up_status_t up_model_only(const struct json_t *obj, const char *const *allowed, up_error_t *err);
+
 /** Reads an optional string member (NULL when absent or null; UP_INVALID when another type). */
 up_status_t up_model_get_string(const struct json_t *obj, const char *name, const char **out,
                                 up_error_t *err);

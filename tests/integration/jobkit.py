@@ -169,9 +169,35 @@ class Target:
         return "%s/%s/$metadata#print/%s('%s')/jobs" % (base, self.version, self.kind, self.id)
 
 
+def race(requests):
+    """Runs the callables at the same moment, one thread each; returns their results."""
+    barrier = threading.Barrier(len(requests))
+    out = [None] * len(requests)
+    errors = []
+
+    def run(i, fn):
+        try:
+            barrier.wait(10)
+            out[i] = fn()
+        except BaseException as e:  # noqa: BLE001 - re-raised below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i, fn), daemon=True)
+               for i, fn in enumerate(requests)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    if errors:
+        raise errors[0]
+    return out
+
+
 class JobMixin:
     """Helpers over GraphTestMixin: self.server, self.admin (a job administrator) and
     self.user (a delegated user) must be set."""
+
+    race = staticmethod(race)
 
     # --- printers, shares, targets --------------------------------------------------------
 
@@ -416,8 +442,19 @@ class JobTestCase(JobMixin, ServerTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin = job_admin_token(cls.data)
-        cls.user = user_token(cls.data)
+        try:
+            cls.admin = job_admin_token(cls.data)
+            cls.user = user_token(cls.data)
+            cls.prepare_class()
+        except BaseException:
+            # tearDownClass does not run when setUpClass fails: do not leave a server behind.
+            cls.server.kill()
+            cls._cleanup_tmp()
+            raise
+
+    @classmethod
+    def prepare_class(cls):
+        """Class-wide objects (override; cls.helper() gives an instance for the helpers)."""
 
 
 class JobCliTestCase(JobMixin, CliTestCase):

@@ -291,6 +291,14 @@ class SlowDeviceTests(DeviceMixin, JobTestCase):
         self.assertIsNone(j["errorCode"])
         self.assertEqual(self.printer_state(pid), "idle")
         self.assert_device(pid, held=False, currentJobId=None, queue=[])
+        # The times line up: created <= uploaded <= acknowledged <= downloaded.
+        j = self.get_job(t, jid, expand=True)
+        doc = j["documents"][0]
+        self.assertLessEqual(j["createdDateTime"], doc["uploadedDateTime"])
+        self.assertLessEqual(doc["uploadedDateTime"], j["acknowledgedDateTime"])
+        self.download(t, jid, did)
+        doc = self.get_job(t, jid, expand=True)["documents"][0]
+        self.assertLessEqual(j["acknowledgedDateTime"], doc["downloadedDateTime"])
 
     def test_cancel_while_printing_starts_the_next(self):
         pid, sid = self.printer_and_share()
@@ -497,3 +505,63 @@ class ControlledDeviceTests(DeviceMixin, JobTestCase):
         self.assert_device(pid, held=False, currentJobId=jid, queue=[])
         self.assertEqual(self.get_job(t, jid)["status"]["state"], "processing")
         self.control(pid, "complete")
+
+
+class DeviceRaceTests(DeviceMixin, JobTestCase):
+    server_args = ("--sim-job-ms", "300", "--threads", "4")
+
+    def test_one_job_started_four_times_at_once(self):
+        for attempt in range(4):
+            with self.subTest(attempt=attempt):
+                pid, sid = self.printer_and_share()
+                t = self.share_target(sid)
+                jid, _ = self.ready_job(t)
+                res = self.race([lambda: self.start(t, jid)] * 4)
+                self.assertEqual(sorted(r.status for r in res), [200, 400, 400, 400], res)
+                self.assert_completed(self.wait_state(t, jid, TERMINAL))
+                self.assert_device(pid, currentJobId=None, queue=[])
+
+    def test_many_jobs_started_at_once_print_one_at_a_time(self):
+        pid, sid = self.printer_and_share()
+        t = self.printer_target(pid)
+        jobs = [self.ready_job(t)[0] for _ in range(6)]
+        res = self.race([(lambda j=j: self.start(t, j)) for j in jobs])
+        self.assertEqual([r.status for r in res], [200] * 6, res)
+        self.assertEqual([r.json["state"] for r in res].count("processing"), 1, res)
+        # The order of start is the order the server saw; find it from the device's queue
+        # and check that printing follows it.
+        d = self.device(pid)
+        order = ([d["currentJobId"]] if d["currentJobId"] else []) + d["queue"]
+        done = [j for j in jobs if j not in order]
+        for job in self.watch_fifo(t, done + order):
+            self.assert_completed(job)
+
+    def test_cancel_and_start_at_once(self):
+        for attempt in range(6):
+            with self.subTest(attempt=attempt):
+                pid, sid = self.printer_and_share()
+                t = self.share_target(sid)
+                jid, _ = self.ready_job(t)
+                res = self.race([lambda: self.start(t, jid), lambda: self.cancel(t, jid)])
+                self.assertEqual(res[1].status, 204, res)
+                self.assertIn(res[0].status, (200, 400), res)
+                time.sleep(0.3)
+                j = self.get_job(t, jid)
+                self.assertEqual(j["status"]["state"], "canceled", j)
+                # The device is not stuck.
+                nxt, _ = self.ready_job(t)
+                self.start_ok(t, nxt)
+                self.assert_completed(self.wait_state(t, nxt, TERMINAL))
+                self.assert_device(pid, currentJobId=None, queue=[])
+
+    def test_parallel_creates_get_distinct_ids(self):
+        pid, sid = self.printer_and_share()
+        ts = [self.share_target(sid), self.printer_target(pid)] * 4
+        res = self.race([(lambda x=x: self.post(x.jobs, {"configuration": {}}, token=x.token))
+                         for x in ts])
+        self.assertEqual([r.status for r in res], [201] * 8, res)
+        ids = [r.json["id"] for r in res]
+        docs = [r.json["documents"][0]["id"] for r in res]
+        self.assertEqual(len(set(ids)), 8, ids)
+        self.assertEqual(len(set(docs)), 8, docs)
+        self.assertEqual(sorted(self.job_ids(ts[0]), key=int), sorted(ids, key=int))

@@ -13,8 +13,7 @@ SEED = 20261121
 class FullFlowTests(JobTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def prepare_class(cls):
         cls.content = document_bytes(SIZE, SEED)
         cls.digest = sha256(cls.content)
 

@@ -103,6 +103,40 @@ class JobRestartTests(DeviceMixin, JobCliTestCase):
         for job in self.watch_fifo(t, jobs):
             self.assertEqual(job["status"]["state"], "completed", job)
 
+    def test_stopped_job_across_a_restart(self):
+        # Stopped (the device needs attention), then SIGKILL: after the restart nothing is
+        # stuck; once released (when the device still waits), both jobs complete in order.
+        self.serve(base_url=self.BASE, args=["--sim-job-ms", "1500"])
+        pid, sid = self.printer_and_share()
+        t = self.share_target(sid)
+        a, b = self.ready_job(t)[0], self.ready_job(t)[0]
+        self.start_ok(t, a)
+        self.start_ok(t, b)
+        self.control(pid, "fail", {"state": "stopped", "errorCode": 7})
+        self.assertEqual(self.get_job(t, a)["status"]["state"], "stopped")
+        self.restart(signal.SIGKILL)
+        self.assertIn(self.get_job(t, a)["status"]["state"], ("stopped", "pending",
+                                                              "processing", "completed"))
+        self.assertIn(self.get_job(t, b)["status"]["state"], ("pending", "processing",
+                                                              "completed"))
+        self.control(pid, "release")
+        for job in self.watch_fifo(t, [a, b]):
+            self.assertEqual(job["status"]["state"], "completed", job)
+        self.assertEqual(self.printer_state(pid), "idle")
+
+    def test_job_canceled_while_printing_stays_canceled_after_sigkill(self):
+        self.serve(base_url=self.BASE, args=["--sim-job-ms", "5000"])
+        pid, sid = self.printer_and_share()
+        t = self.printer_target(pid)
+        a, b = self.ready_job(t)[0], self.ready_job(t)[0]
+        self.start_ok(t, a)
+        self.start_ok(t, b)
+        self.assertEqual(self.cancel(t, a).status, 204)
+        self.restart(signal.SIGKILL)
+        self.watch_fifo(t, [a, b])
+        self.assertEqual(self.get_job(t, a)["status"]["state"], "canceled")
+        self.assertEqual(self.get_job(t, b)["status"]["state"], "completed")
+
     def half_upload(self, sig):
         self.serve(base_url=self.BASE, args=["--sim-job-ms", "100"])
         pid, sid = self.printer_and_share()

@@ -35,8 +35,7 @@ def strip_odata(value):
 class JobCreateTests(JobTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def prepare_class(cls):
         h = cls.helper()
         cls.pid, cls.sid = h.printer_and_share()
 
@@ -134,6 +133,20 @@ class JobCreateTests(JobTestCase):
         r = self.post(t.jobs, {"configuration": {"margin": {"top": None, "left": 3}}},
                       token=t.token)
         self.assertEqual(r.status, 201, r)
+
+    def test_null_collections_are_accepted(self):
+        # finishings and pageRanges are nullable on input like every member; the answer must
+        # still conform (in the published schema both are arrays that are never null).
+        pid, sid = self.printer_and_share()  # a printer of its own: its jobs stay apart
+        t = self.share_target(sid)
+        for cfg in ({"finishings": None}, {"pageRanges": None},
+                    {"finishings": None, "pageRanges": None, "copies": 1}):
+            with self.subTest(configuration=cfg):
+                r = self.post(t.jobs, {"configuration": cfg}, token=t.token)
+                job = self.assert_json_response(r, 201)
+                for key in ("finishings", "pageRanges"):
+                    self.assertIn(job["configuration"].get(key), (None, []))
+                self.get_job(t, job["id"])  # conformance of the stored job
 
     def test_odata_type_annotations_are_tolerated(self):
         cfg = {"@odata.type": "microsoft.graph.printJobConfiguration", "copies": 3,

@@ -21,8 +21,7 @@ def epoch(dt):
 class UploadTestCase(JobTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def prepare_class(cls):
         cls.pid, cls.sid = cls.helper().printer_and_share()
 
     def new_session(self, size, t=None, name="a.pdf", ctype="application/pdf"):
@@ -188,6 +187,25 @@ class UploadFragmentTests(UploadTestCase):
         self.assert_error(http_request(self.server, "GET", path), 404)
         self.assert_error(self.put_range(path, data[0:10], 0, size), 404)
         self.assertEqual(sha256(self.download(t, jid, did).body), sha256(data))
+
+    def test_every_hole_is_listed(self):
+        size = 10000
+        data = document_bytes(size, 11)
+        t, jid, did, s, path = self.new_session(size)
+        conn = self.server.connection()
+        try:
+            # Every other block of 10 bytes, from the end backwards: 500 holes.
+            for a in range(size - 10, -1, -20):
+                r = self.put_range(path, data[a:a + 10], a, size, conn=conn)
+                self.assertEqual(r.status, 202, r)
+        finally:
+            conn.close()
+        expected = ["%d-%d" % (a, a + 9) for a in range(0, size, 20)]
+        self.assertEqual(r.json["nextExpectedRanges"], expected)
+        self.assert_holes(path, expected)
+        done = self.upload_parallel(path, data, [(a, a + 9) for a in range(0, size, 20)])
+        self.assertEqual(sorted(r.status for _, r in done).count(201), 1)
+        self.assertEqual(self.download(t, jid, did).body, data)
 
     def test_single_fragment_and_single_byte(self):
         for size in (1, 2, 4096):
@@ -524,3 +542,65 @@ class UploadLimitTests(JobCliTestCase):
         data = b"fresh" * 40
         self.upload(t, jid, did, data)
         self.assertEqual(self.download(t, jid, did).body, data)
+
+
+class UploadRaceTests(UploadTestCase):
+    server_args = ("--sim-job-ms", "200", "--threads", "4")
+
+    def test_the_same_fragment_four_times_at_once(self):
+        for attempt in range(5):
+            with self.subTest(attempt=attempt):
+                size = 400 * 1024
+                data = document_bytes(size, 50 + attempt)
+                t, jid, did, s, path = self.new_session(size)
+                chunk = data[:256 * 1024]
+                res = self.race([lambda: self.put_range(path, chunk, 0, size)] * 4)
+                statuses = sorted(r.status for r in res)
+                self.assertEqual(statuses, [202, 416, 416, 416], res)
+                for r in res:
+                    if r.status == 416:
+                        self.assert_error(r, 416, "invalidRange")
+                self.assert_holes(path, ["%d-%d" % (256 * 1024, size - 1)])
+                r = self.put_range(path, data[256 * 1024:], 256 * 1024, size)
+                self.assert_json_response(r, 201)
+                self.assertEqual(self.download(t, jid, did).body, data)
+
+    def test_overlapping_fragments_at_once(self):
+        size = 300 * 1024
+        data = document_bytes(size, 60)
+        t, jid, did, s, path = self.new_session(size)
+        # 0-149K and 100K-249K overlap: one of them wins, the other is 416.
+        a = (0, 150 * 1024 - 1)
+        b = (100 * 1024, 250 * 1024 - 1)
+        res = self.race([lambda: self.put_range(path, data[a[0]:a[1] + 1], a[0], size),
+                         lambda: self.put_range(path, data[b[0]:b[1] + 1], b[0], size)])
+        self.assertEqual(sorted(r.status for r in res), [202, 416], res)
+        won = a if res[0].status == 202 else b
+        expect = []
+        if won[0] > 0:
+            expect.append("0-%d" % (won[0] - 1))
+        expect.append("%d-%d" % (won[1] + 1, size - 1))
+        self.assert_holes(path, expect)
+        for hole in expect:
+            x, y = map(int, hole.split("-"))
+            r = self.put_range(path, data[x:y + 1], x, size)
+        self.assert_json_response(r, 201)
+        self.assertEqual(self.download(t, jid, did).body, data)
+
+    def test_last_two_holes_filled_at_once(self):
+        for attempt in range(5):
+            with self.subTest(attempt=attempt):
+                size = 200 * 1024
+                data = document_bytes(size, 70 + attempt)
+                t, jid, did, s, path = self.new_session(size)
+                mid = (50 * 1024, 150 * 1024 - 1)
+                self.assertEqual(self.put_range(path, data[mid[0]:mid[1] + 1], mid[0],
+                                                size).status, 202)
+                res = self.race([
+                    lambda: self.put_range(path, data[:mid[0]], 0, size),
+                    lambda: self.put_range(path, data[mid[1] + 1:], mid[1] + 1, size)])
+                self.assertEqual(sorted(r.status for r in res), [201, 202], res)
+                done = [r for r in res if r.status == 202][0].json
+                self.assertEqual(len(done["nextExpectedRanges"]), 1, done)
+                self.assert_uploaded_job(t, jid, did, "a.pdf", "application/pdf", size)
+                self.assertEqual(self.download(t, jid, did).body, data)
