@@ -119,16 +119,15 @@ static int cmd_serve(int argc, char **argv)
   up_log(UP_LOG_INFO, "uprintd listening on %s", up_server_listen_url(srv));
   if (strcmp(up_server_listen_url(srv), up_server_base_url(srv)) != 0)
     up_log(UP_LOG_INFO, "links use the base URL %s", up_server_base_url(srv));
-  if (up_app_open(&cfg, &app, &err) != UP_OK || up_server_start(srv, app, &err) != UP_OK) {
-    up_log(UP_LOG_ERROR, "%s", err.message);
-    up_server_stop(srv);
-    up_app_free(app);
-    return 1;
-  }
+  if (up_app_open(&cfg, &app, &err) != UP_OK)
+    goto fail;
   up_log(UP_LOG_INFO, "data folder %s, %u threads, store schema version %d", cfg.data_dir,
          cfg.threads, up_store_schema_version(app->store));
+  /* The demo tokens are out before the first request is answered. */
   if (cfg.demo)
     print_demo(app);
+  if (up_server_start(srv, app, &err) != UP_OK)
+    goto fail;
 
   while (sigwait(&set, &sig) != 0)
     ;
@@ -137,6 +136,11 @@ static int cmd_serve(int argc, char **argv)
   up_app_free(app);
   up_log(UP_LOG_INFO, "stopped");
   return 0;
+fail:
+  up_log(UP_LOG_ERROR, "%s", err.message);
+  up_server_stop(srv);
+  up_app_free(app);
+  return 1;
 }
 
 static int cmd_token(int argc, char **argv)

@@ -1,6 +1,7 @@
 """Persistence across restarts (SIGTERM and SIGKILL) and --demo."""
 
 import re
+import time
 import signal
 import uuid
 
@@ -142,7 +143,11 @@ class DemoTests(CliTestCase):
         self.assertEqual(sp.json["id"], printers[0]["id"])
         self.assertIs(printers[0]["isShared"], True)
 
-        # The printed tokens work.
+        # The printed tokens work (the reader threads may still be catching up with the pipe).
+        deadline = time.monotonic() + 5
+        while not any(l.startswith("Try:") for l in srv.stdout_lines) and \
+                time.monotonic() < deadline:
+            time.sleep(0.02)
         out = "\n".join(srv.stdout_lines + srv.stderr_lines)
         candidates = [w.strip("\"'`,;") for w in re.split(r"\s+", out)]
         candidates = [w for w in candidates if len(w) > 40 and w.count(".") == 2 and
