@@ -10,6 +10,8 @@
 #include "uprintd/util.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,13 +91,27 @@ static up_status_t check_document(const up_request_t *req, const up_job_t *j, up
   return UP_OK;
 }
 
+/* Renders a job with what flags ask for; its tasks are read when $expand=tasks. */
+static struct json_t *render_job(up_app_t *app, const up_job_t *j, up_api_version_t ver,
+                                 unsigned flags)
+{
+  up_task_list_t tasks = {0};
+  if ((flags & UP_RENDER_TASKS) &&
+      up_store_task_list_for_job(app->store, j->tenant_id, j->id, &tasks, NULL) != UP_OK)
+    return NULL;
+  struct json_t *o = up_job_render_with_tasks(j, ver, flags, &tasks);
+  up_task_list_fini(&tasks);
+  return o;
+}
+
 static up_status_t reply_job(up_app_t *app, const up_request_t *req, up_response_t *resp,
                              int status, const queue_t *q, const up_job_t *j, unsigned flags,
                              up_error_t *err)
 {
   char set[160];
   snprintf(set, sizeof(set), "%s/jobs", q->set);
-  return up_api_entity(app, req, resp, status, set, up_job_render(j, req->version, flags)) == UP_OK
+  return up_api_entity(app, req, resp, status, set, render_job(app, j, req->version, flags)) ==
+                 UP_OK
              ? UP_OK
              : up_api_nomem(err);
 }
@@ -142,9 +158,15 @@ out:
   return st;
 }
 
+typedef struct list_ctx {
+  up_app_t *app;
+  up_api_version_t ver;
+} list_ctx_t;
+
 static struct json_t *render_job_item(const void *item, unsigned flags, void *ctx)
 {
-  return up_job_render(item, *(const up_api_version_t *)ctx, flags);
+  list_ctx_t *c = ctx;
+  return render_job(c->app, item, c->ver, flags);
 }
 
 UP_HANDLER(up_api_jobs_list)
@@ -153,7 +175,7 @@ UP_HANDLER(up_api_jobs_list)
   up_job_list_t list = {0};
   unsigned flags = 0, ignored;
   char set[160];
-  up_api_version_t ver = req->version;
+  list_ctx_t ctx = {app, req->version};
   up_status_t st;
   if ((st = up_model_check_select(app, "printJob", req->query, req->version, &ignored, err)) ==
           UP_OK &&
@@ -163,7 +185,7 @@ UP_HANDLER(up_api_jobs_list)
         UP_OK) {
       snprintf(set, sizeof(set), "%s/jobs", q.set);
       st = up_api_reply_list(app, req, resp, set, list.items, list.count, sizeof(list.items[0]),
-                             render_job_item, flags, &ver, err);
+                             render_job_item, flags, &ctx, err);
     }
     up_printer_fini(&q.printer);
   }
@@ -203,21 +225,56 @@ static up_status_t act(up_app_t *app, const up_request_t *req, up_job_event_t ev
   return st;
 }
 
+/* The canonical URL of a job: its printer's path in v1.0 (task parentUrl, redirect links). */
+static void job_url(const up_app_t *app, const char *printer_id, int64_t id, char *out, size_t len)
+{
+  snprintf(out, len, "%s/v1.0/print/printers/%s/jobs/%lld", app->base_url, printer_id,
+           (long long)id);
+}
+
 UP_HANDLER(up_api_job_start)
 {
-  up_job_t j;
-  up_status_t st = act(app, req, UP_JOB_EV_START, &j, err);
+  queue_t q;
+  up_job_t j, done;
+  up_task_trigger_t trigger;
+  up_task_t task;
+  char url[1200];
+  memset(&task, 0, sizeof(task));
+  memset(&done, 0, sizeof(done));
+  up_status_t st = find_job(app, req, &q, &j, err);
+  if (st != UP_OK)
+    goto out;
+  /* A trigger on the printer holds the job with a new task (reference 6). */
+  st = up_store_task_trigger_of_printer(app->store, j.tenant_id, j.printer_id, &trigger, err);
   if (st == UP_OK) {
+    up_uuid_new(task.id);
+    up_strlcpy(task.tenant_id, j.tenant_id, sizeof(task.tenant_id));
+    up_strlcpy(task.definition_id, trigger.definition_id, sizeof(task.definition_id));
+    up_strlcpy(task.trigger_id, trigger.id, sizeof(task.trigger_id));
+    task.job_id = j.id;
+    job_url(app, j.printer_id, j.id, url, sizeof(url));
+    task.parent_url = url;
+    task.state = UP_TASK_PROCESSING;
+    task.description = "The task is being processed.";
+    task.created_at = up_time_now();
+    up_job_event_args_t args = {.create_task = &task};
+    st = up_job_apply(app->store, j.tenant_id, j.id, UP_JOB_EV_START_HELD, &args, &done, err);
+  } else if (st == UP_NOT_FOUND) {
     /* The device takes it now when it is free, so that the answer says processing. */
-    up_devices_kick(app->devices, j.printer_id);
-    int64_t id = j.id;
-    up_job_fini(&j);
-    if ((st = up_store_job_get(app->store, up_api_tenant(req), NULL, id, &j, err)) == UP_OK)
-      st = up_reply_json(app, req, resp, 200, NULL, up_job_status_render(&j)) == UP_OK
-               ? UP_OK
-               : up_api_nomem(err);
+    if ((st = up_job_apply(app->store, j.tenant_id, j.id, UP_JOB_EV_START, NULL, NULL, err)) ==
+        UP_OK) {
+      up_devices_kick(app->devices, j.printer_id);
+      st = up_store_job_get(app->store, j.tenant_id, NULL, j.id, &done, err);
+    }
   }
+  if (st == UP_OK)
+    st = up_reply_json(app, req, resp, 200, NULL, up_job_status_render(&done)) == UP_OK
+             ? UP_OK
+             : up_api_nomem(err);
+out:
+  up_job_fini(&done);
   up_job_fini(&j);
+  up_printer_fini(&q.printer);
   return st;
 }
 
@@ -283,6 +340,9 @@ UP_HANDLER(up_api_document_get)
   return st;
 }
 
+static up_status_t held_by_caller(up_app_t *app, const up_request_t *req, const up_job_t *j,
+                                  up_task_t *task, up_error_t *err);
+
 /* 32 random bytes as base64url: the tempauthtoken of upload and download URLs. */
 static bool make_token(char out[48])
 {
@@ -316,10 +376,23 @@ UP_HANDLER(up_api_upload_create)
   if ((st = find_job(app, req, &q, &j, err)) != UP_OK ||
       (st = check_document(req, &j, err)) != UP_OK)
     goto out;
-  /* The content may change until the job is started. */
+  /* The content may change until the job is started; a job held by a print task, only by the
+   * task's application (reference 3.8). */
   if (!up_job_can(&j, UP_JOB_EV_UPLOADED, err)) {
     st = UP_INVALID;
     goto out;
+  }
+  if (j.details & UP_JOB_DETAIL_RELEASE_WAIT) {
+    up_task_t task;
+    st = held_by_caller(app, req, &j, &task, err);
+    up_task_fini(&task);
+    if (st != UP_OK) {
+      if (st == UP_FORBIDDEN && !req->principal->is_app)
+        st = up_error_set(
+            err, UP_INVALID, NULL,
+            "The job is held by a print task; only the task's application may change its content.");
+      goto out;
+    }
   }
   if ((st = up_upload_properties_from_body(app, req->body, req->version, &u.document_name,
                                            &u.content_type, &u.size, err)) != UP_OK)
@@ -400,6 +473,230 @@ UP_HANDLER(up_api_document_value)
   up_response_header(resp, "Location", url);
 out:
   up_job_fini(&j);
+  up_printer_fini(&q.printer);
+  return st;
+}
+
+/* --- the task's application: PATCH, abort, redirect of held jobs (reference 3.3, 3.6, 3.7) --- */
+
+/* The job must be held by a processing task created by a trigger whose definition is the calling
+ * application's. *task receives that task. */
+static up_status_t held_by_caller(up_app_t *app, const up_request_t *req, const up_job_t *j,
+                                  up_task_t *task, up_error_t *err)
+{
+  up_task_list_t tasks = {0};
+  up_task_definition_t d;
+  up_status_t st;
+  memset(task, 0, sizeof(*task));
+  memset(&d, 0, sizeof(d));
+  if (!req->principal->is_app)
+    return up_error_set(
+        err, UP_FORBIDDEN, NULL,
+        "Only an application may change, abort or redirect a job held by its print task.");
+  if ((st = up_store_task_list_for_job(app->store, j->tenant_id, j->id, &tasks, err)) != UP_OK)
+    return st;
+  const up_task_t *held = NULL;
+  for (size_t i = 0; i < tasks.count; i++)
+    if (tasks.items[i].state == UP_TASK_PROCESSING)
+      held = &tasks.items[i];
+  if (!held || !(j->details & UP_JOB_DETAIL_RELEASE_WAIT)) {
+    st = up_error_set(err, UP_INVALID, NULL,
+                      "The job is not held by a processing print task (it is %s).",
+                      up_job_state_name(j->state));
+  } else if ((st = up_store_task_definition_get(app->store, j->tenant_id, held->definition_id, &d,
+                                                err)) == UP_OK &&
+             !up_str_ieq(d.app_id, req->principal->app_id)) {
+    st = up_error_set(
+        err, UP_FORBIDDEN, NULL,
+        "The job is held by a print task of another application; only that application may act on "
+        "it.");
+  } else if (st == UP_OK) {
+    *task = *held;
+    memset((up_task_t *)held, 0, sizeof(*held)); /* moved out of the list */
+  }
+  up_task_definition_fini(&d);
+  up_task_list_fini(&tasks);
+  return st;
+}
+
+UP_HANDLER(up_api_job_patch)
+{
+  queue_t q;
+  up_job_t j, done;
+  up_task_t task;
+  char *config = NULL;
+  memset(&done, 0, sizeof(done));
+  memset(&task, 0, sizeof(task));
+  up_status_t st = find_job(app, req, &q, &j, err);
+  if (st == UP_OK && (st = held_by_caller(app, req, &j, &task, err)) == UP_OK &&
+      (st = up_job_configuration_patch(app, req->body, req->version, j.configuration_json, &config,
+                                       err)) == UP_OK) {
+    up_job_event_args_t args = {.configuration_json = config};
+    if ((st = up_job_apply(app->store, j.tenant_id, j.id, UP_JOB_EV_CONFIGURE, &args, &done,
+                           err)) == UP_OK)
+      st = reply_job(app, req, resp, 200, &q, &done, 0, err);
+  }
+  free(config);
+  up_task_fini(&task);
+  up_job_fini(&done);
+  up_job_fini(&j);
+  up_printer_fini(&q.printer);
+  return st;
+}
+
+UP_HANDLER(up_api_job_abort)
+{
+  queue_t q;
+  up_job_t j;
+  up_task_t task;
+  const char *reason = NULL;
+  char why[600];
+  memset(&task, 0, sizeof(task));
+  up_status_t st = find_job(app, req, &q, &j, err);
+  if (st == UP_OK && (st = up_job_abort_from_body(req->body, &reason, err)) == UP_OK &&
+      (st = held_by_caller(app, req, &j, &task, err)) == UP_OK) {
+    snprintf(why, sizeof(why), "The job was aborted by the application%s%.500s",
+             reason ? ": " : ".", reason ? reason : "");
+    up_job_event_args_t args = {
+        .task_id = task.id, .task_state = UP_TASK_ABORTED, .task_description = why};
+    if ((st = up_job_apply(app->store, j.tenant_id, j.id, UP_JOB_EV_ABORT, &args, NULL, err)) ==
+        UP_OK)
+      st = up_reply_empty(resp, 204);
+  }
+  up_task_fini(&task);
+  up_job_fini(&j);
+  up_printer_fini(&q.printer);
+  return st;
+}
+
+/* The job a redirect names: under a printer or share, or (the /printerBase form) by id alone
+ * within the caller's tenant. */
+static up_status_t find_redirect_source(up_app_t *app, const up_request_t *req, queue_t *q,
+                                        up_job_t *j, up_error_t *err)
+{
+  int64_t id;
+  if (!up_str_nieq(req->path, "/printerBase/", 13))
+    return find_job(app, req, q, j, err);
+  memset(q, 0, sizeof(*q));
+  memset(j, 0, sizeof(*j));
+  if (!parse_job_id(req->params.v[0], &id))
+    return up_error_set(err, UP_NOT_FOUND, NULL, "The print job '%.32s' was not found.",
+                        req->params.v[0]);
+  return up_api_not_found(up_store_job_get(app->store, up_api_tenant(req), NULL, id, j, err), err,
+                          "print job", req->params.v[0]);
+}
+
+UP_HANDLER(up_api_job_redirect)
+{
+  queue_t q;
+  up_job_t src, nj, done;
+  up_task_t task, held_task;
+  up_task_trigger_t trigger;
+  up_printer_t dest;
+  char dest_id[UP_ID_SIZE], from_url[1200], to_url[1200], task_url[1200], path_from[1200],
+      path_to[1200];
+  char *config = NULL;
+  bool linked = false;
+  memset(&nj, 0, sizeof(nj));
+  memset(&done, 0, sizeof(done));
+  memset(&task, 0, sizeof(task));
+  memset(&held_task, 0, sizeof(held_task));
+  memset(&dest, 0, sizeof(dest));
+  up_status_t st = find_redirect_source(app, req, &q, &src, err);
+  if (st != UP_OK || (st = held_by_caller(app, req, &src, &task, err)) != UP_OK ||
+      (st = up_job_redirect_from_body(app, req->body, req->version, dest_id, &config, err)) !=
+          UP_OK)
+    goto out;
+  if ((st = up_store_printer_get(app->store, src.tenant_id, dest_id, &dest, err)) != UP_OK) {
+    if (st == UP_NOT_FOUND) {
+      st = up_error_set(err, UP_INVALID, NULL,
+                        "destinationPrinterId: the printer '%s' was not found.", dest_id);
+      up_error_set_target(err, "destinationPrinterId");
+    }
+    goto out;
+  }
+  /* The new job: same content and owner, on the destination, started there. */
+  if ((st = up_store_job_reserve_id(app->store, &nj.id, err)) != UP_OK)
+    goto out;
+  up_strlcpy(nj.tenant_id, src.tenant_id, sizeof(nj.tenant_id));
+  up_strlcpy(nj.printer_id, dest.id, sizeof(nj.printer_id));
+  up_strlcpy(nj.created_by_id, src.created_by_id, sizeof(nj.created_by_id));
+  job_url(app, src.printer_id, src.id, from_url, sizeof(from_url));
+  job_url(app, dest.id, nj.id, to_url, sizeof(to_url));
+  nj.configuration_json = config ? config : up_strdup(src.configuration_json);
+  config = NULL;
+  nj.created_by_name = up_strdup(src.created_by_name);
+  nj.created_by_upn = up_strdup(src.created_by_upn);
+  nj.created_by_app = up_strdup(src.created_by_app);
+  nj.redirected_from = strdup(from_url);
+  nj.created_at = nj.started_at = up_time_now();
+  up_uuid_new(nj.document.id);
+  nj.document.display_name = up_strdup(src.document.display_name);
+  nj.document.content_type = up_strdup(src.document.content_type);
+  nj.document.size = src.document.size;
+  nj.document.uploaded_at = src.document.uploaded_at;
+  if (!nj.configuration_json || !nj.redirected_from ||
+      (src.created_by_name && !nj.created_by_name) || (src.created_by_upn && !nj.created_by_upn) ||
+      (src.created_by_app && !nj.created_by_app)) {
+    st = up_api_nomem(err);
+    goto out;
+  }
+  /* A trigger on the destination holds the new job there too. */
+  st = up_store_task_trigger_of_printer(app->store, src.tenant_id, dest.id, &trigger, err);
+  if (st == UP_OK) {
+    nj.state = UP_JOB_PAUSED;
+    nj.details = UP_JOB_DETAIL_RELEASE_WAIT;
+    up_uuid_new(held_task.id);
+    up_strlcpy(held_task.tenant_id, src.tenant_id, sizeof(held_task.tenant_id));
+    up_strlcpy(held_task.definition_id, trigger.definition_id, sizeof(held_task.definition_id));
+    up_strlcpy(held_task.trigger_id, trigger.id, sizeof(held_task.trigger_id));
+    held_task.job_id = nj.id;
+    snprintf(task_url, sizeof(task_url), "%s", to_url);
+    held_task.parent_url = task_url;
+    held_task.state = UP_TASK_PROCESSING;
+    held_task.description = "The task is being processed.";
+    held_task.created_at = nj.created_at;
+  } else if (st == UP_NOT_FOUND) {
+    nj.state = UP_JOB_PENDING;
+    st = UP_OK;
+  } else {
+    goto out;
+  }
+  /* The content: a second name for the same file (uploaded documents never change in place). */
+  snprintf(path_from, sizeof(path_from), "%s/%s", app->documents_dir, src.document.id);
+  snprintf(path_to, sizeof(path_to), "%s/%s", app->documents_dir, nj.document.id);
+  if (link(path_from, path_to) != 0) {
+    st = up_error_set(err, UP_INTERNAL, NULL, "Cannot copy the document: %s.", strerror(errno));
+    goto out;
+  }
+  linked = true;
+  up_job_event_args_t args = {.create_job = &nj,
+                              .create_task = held_task.id[0] ? &held_task : NULL,
+                              .redirected_to = to_url,
+                              .task_id = task.id,
+                              .task_state = UP_TASK_COMPLETED,
+                              .task_description = "The job was redirected to another printer."};
+  if ((st = up_job_apply(app->store, src.tenant_id, src.id, UP_JOB_EV_REDIRECT, &args, NULL,
+                         err)) != UP_OK)
+    goto out;
+  linked = false; /* the file is the new document's now */
+  up_devices_kick(app->devices, dest.id);
+  if ((st = up_store_job_get(app->store, src.tenant_id, dest.id, nj.id, &done, err)) == UP_OK) {
+    queue_t dq;
+    memset(&dq, 0, sizeof(dq));
+    snprintf(dq.set, sizeof(dq.set), "print/printers('%s')", dest.id);
+    st = reply_job(app, req, resp, 200, &dq, &done, 0, err);
+  }
+out:
+  if (linked)
+    unlink(path_to);
+  /* held_task's strings are the stack buffers above: only its struct is cleared. */
+  free(config);
+  up_task_fini(&task);
+  up_job_fini(&nj);
+  up_job_fini(&done);
+  up_job_fini(&src);
+  up_printer_fini(&dest);
   up_printer_fini(&q.printer);
   return st;
 }

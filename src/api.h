@@ -53,6 +53,29 @@ UP_HANDLER(up_api_control_release);
 UP_HANDLER(up_api_control_complete);
 UP_HANDLER(up_api_control_fail);
 
+/* api-tasks.c: pull printing */
+UP_HANDLER(up_api_definitions_create);
+UP_HANDLER(up_api_definitions_list);
+UP_HANDLER(up_api_definition_get);
+UP_HANDLER(up_api_definition_patch);
+UP_HANDLER(up_api_definition_delete);
+UP_HANDLER(up_api_tasks_list);
+UP_HANDLER(up_api_task_get);
+UP_HANDLER(up_api_task_patch);
+UP_HANDLER(up_api_task_definition_get);
+UP_HANDLER(up_api_task_trigger_get);
+UP_HANDLER(up_api_triggers_create);
+UP_HANDLER(up_api_triggers_list);
+UP_HANDLER(up_api_trigger_get);
+UP_HANDLER(up_api_trigger_delete);
+/** Aborts the jobs of tasks not completed within --task-timeout-s. */
+void up_api_tasks_housekeeping(up_app_t *app);
+
+/* api-jobs.c: the application's operations on held jobs */
+UP_HANDLER(up_api_job_patch);
+UP_HANDLER(up_api_job_abort);
+UP_HANDLER(up_api_job_redirect);
+
 /* api-print.c */
 UP_HANDLER(up_api_operations_list);
 UP_HANDLER(up_api_operation_get);

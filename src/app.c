@@ -11,12 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How often expired upload sessions and stray spool files are swept. */
-#define HOUSEKEEPING_MS 60000
+/* Housekeeping: expired upload sessions, stray spool files, tasks past --task-timeout-s. It
+ * runs every minute, or twice per task timeout when that is shorter. */
+static unsigned housekeeping_ms(const up_config_t *cfg)
+{
+  unsigned long ms = (unsigned long)cfg->task_timeout_s * 500;
+  return ms < 200 ? 200 : ms > 60000 ? 60000 : (unsigned)ms;
+}
 
 static void housekeeping(void *arg)
 {
   up_api_uploads_housekeeping(arg);
+  up_api_tasks_housekeeping(arg);
 }
 
 up_status_t up_app_open(const up_config_t *config, up_app_t **out, up_error_t *err)
@@ -52,7 +58,7 @@ up_status_t up_app_open(const up_config_t *config, up_app_t **out, up_error_t *e
   if ((st = up_uploads_new(&app->uploads, err)) != UP_OK ||
       (st = up_devices_start(app->store, config->sim_job_ms, &app->devices, err)) != UP_OK)
     goto fail;
-  up_devices_set_housekeeping(app->devices, HOUSEKEEPING_MS, housekeeping, app);
+  up_devices_set_housekeeping(app->devices, housekeeping_ms(config), housekeeping, app);
   *out = app;
   return UP_OK;
 fail:

@@ -43,6 +43,8 @@ static const opt_t options[] = {
      "how long a simulated device prints one job, in ms (default 1000)"},
     {"max-document-mb", OPT_UINT, FIELD(max_document_mb), 1, 1048576, "N",
      "largest document an upload session accepts, in MiB (default 512)"},
+    {"task-timeout-s", OPT_UINT, FIELD(task_timeout_s), 1, 31536000, "N",
+     "a job held by a print task longer than this is aborted, in seconds (default 86400)"},
     {"upload-expiry-s", OPT_UINT, FIELD(upload_expiry_s), 1, 2592000, "N",
      "lifetime of an upload session in seconds (default 86400)"},
 };
@@ -60,6 +62,7 @@ void up_config_defaults(up_config_t *cfg)
   cfg->sim_job_ms = 1000;
   cfg->max_document_mb = 512;
   cfg->upload_expiry_s = 86400;
+  cfg->task_timeout_s = 86400;
 }
 
 /* "HOST:PORT", "[v6]:PORT" or ":PORT". */

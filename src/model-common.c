@@ -224,10 +224,10 @@ void up_model_entity_context(const char *set, const up_query_t *q, char *out, si
     snprintf(out + n, outlen - n, "/$entity");
 }
 
-bool up_model_bind_printer_id(const char *url, char out[UP_ID_SIZE])
+bool up_model_bind_id(const char *url, const char *collection, char out[UP_ID_SIZE])
 {
   const char *p = url;
-  static const char prefix[] = "print/printers/";
+  size_t clen = strlen(collection);
   if (!p)
     return false;
   /* Absolute: drop scheme and authority. */
@@ -240,16 +240,19 @@ bool up_model_bind_printer_id(const char *url, char out[UP_ID_SIZE])
   while (*p == '/')
     p++;
   /* An optional version segment. */
-  if (up_str_nieq(p, "v1.0/", 5))
+  if (up_str_nieq(p, "v1.0/", 5) || up_str_nieq(p, "beta/", 5))
     p += 5;
-  else if (up_str_nieq(p, "beta/", 5))
-    p += 5;
-  if (!up_str_nieq(p, prefix, sizeof(prefix) - 1))
+  if (!up_str_nieq(p, collection, clen) || p[clen] != '/')
     return false;
-  p += sizeof(prefix) - 1;
+  p += clen + 1;
   if (strlen(p) != 36 || !up_uuid_is_valid(p))
     return false;
   memcpy(out, p, 37);
   up_ascii_lower(out);
   return true;
+}
+
+bool up_model_bind_printer_id(const char *url, char out[UP_ID_SIZE])
+{
+  return up_model_bind_id(url, "print/printers", out);
 }

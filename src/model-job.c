@@ -259,6 +259,8 @@ up_status_t up_job_check_expand(const up_query_t *q, unsigned *flags, up_error_t
       len--;
     if (len == 9 && strncmp(p, "documents", 9) == 0) {
       *flags |= UP_RENDER_DOCUMENTS;
+    } else if (len == 5 && strncmp(p, "tasks", 5) == 0) {
+      *flags |= UP_RENDER_TASKS;
     } else {
       up_error_set(
           err, UP_INVALID, "BadRequest",
@@ -419,6 +421,24 @@ json_t *up_model_device_render(const char *printer_id, bool held, bool stopped, 
        up_model_set(o, "currentJobId", current_job ? json_string(id) : json_null()) &&
        json_object_set(o, "queue", q) == 0;
   json_decref(q);
+  if (!ok) {
+    json_decref(o);
+    return NULL;
+  }
+  return o;
+}
+
+json_t *up_job_render_with_tasks(const up_job_t *j, up_api_version_t ver, unsigned flags,
+                                 const up_task_list_t *tasks)
+{
+  json_t *o = up_job_render(j, ver, flags), *arr = NULL;
+  if (!o || !(flags & UP_RENDER_TASKS))
+    return o;
+  bool ok = (arr = json_array()) != NULL;
+  for (size_t i = 0; ok && tasks && i < tasks->count; i++)
+    ok = json_array_append_new(arr, up_task_render(&tasks->items[i])) == 0;
+  ok = ok && json_object_set(o, "tasks", arr) == 0;
+  json_decref(arr);
   if (!ok) {
     json_decref(o);
     return NULL;

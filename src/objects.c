@@ -119,3 +119,33 @@ void up_upload_fini(up_upload_t *u)
   free(u->received);
   memset(u, 0, sizeof(*u));
 }
+
+void up_task_definition_fini(up_task_definition_t *d)
+{
+  if (!d)
+    return;
+  free(d->display_name);
+  free(d->app_id);
+  free(d->app_name);
+  memset(d, 0, sizeof(*d));
+}
+
+LIST_FINI(up_task_definition_list_fini, up_task_definition_list_t, up_task_definition_fini)
+
+static void task_trigger_fini(up_task_trigger_t *t)
+{
+  memset(t, 0, sizeof(*t));
+}
+
+LIST_FINI(up_task_trigger_list_fini, up_task_trigger_list_t, task_trigger_fini)
+
+void up_task_fini(up_task_t *t)
+{
+  if (!t)
+    return;
+  free(t->parent_url);
+  free(t->description);
+  memset(t, 0, sizeof(*t));
+}
+
+LIST_FINI(up_task_list_fini, up_task_list_t, up_task_fini)

@@ -37,13 +37,14 @@
   "WHERE d.id = " d " AND j.id = " j " AND j.tenant_id = " t ")"
 
 const char *const up_store_jobs_sql[UP_STMT_COUNT] = {
-    /* ?1..?19 are bound by bind_job, in JOB_COLS order; the store picks the id (?1 unused). */
+    /* ?1..?19 are bound by bind_job, in JOB_COLS order; the id comes from the job id sequence. */
     [UP_STMT_JOB_INSERT] =
-        "INSERT INTO jobs (tenant_id, printer_id, configuration_json, created_by_id, "
+        "INSERT INTO jobs (id, tenant_id, printer_id, configuration_json, created_by_id, "
         "created_by_name, created_by_upn, created_by_app, created_at, started_at, "
         "acknowledged_at, completed_at, state, details, is_acquired, is_fetchable, error_code, "
         "redirected_from, redirected_to) "
-        "VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+        "?19)",
     /* ?1..?7 are bound by bind_document, in DOCUMENT_COLS order. */
     [UP_STMT_DOCUMENT_INSERT] = "INSERT INTO documents (id, job_id, display_name, content_type, "
                                 "size, uploaded_at, downloaded_at) "
@@ -108,6 +109,13 @@ const char *const up_store_jobs_sql[UP_STMT_COUNT] = {
                              "FROM downloads WHERE id = ?2",
 };
 
+/* The job id sequence (job_ids of 0003-pull-printing.sql): an id is taken by inserting a row and
+ * deleting it again; AUTOINCREMENT never hands the same id out twice. */
+const char *const up_store_job_ids_sql[UP_STMT_COUNT] = {
+    [UP_STMT_JOB_ID_TAKE] = "INSERT INTO job_ids DEFAULT VALUES",
+    [UP_STMT_JOB_ID_RELEASE] = "DELETE FROM job_ids WHERE id = ?1",
+};
+
 /* printJobProcessingState members, stored by name; index = up_job_state_t. */
 static const char *const state_names[] = {
     [UP_JOB_UNKNOWN] = "unknown",       [UP_JOB_PENDING] = "pending",
@@ -120,10 +128,10 @@ _Static_assert(sizeof(state_names) / sizeof(state_names[0]) == UP_JOB_STATE_COUN
 
 /* --- binding: each helper does nothing once *rc is an error --- */
 
-/* Binds ?1..?19 of the job insert and update. j->state must be valid. */
-static void bind_job(sqlite3_stmt *stmt, const up_job_t *j, int *rc)
+/* Binds ?1..?19 of the job insert and update; id replaces j->id. j->state must be valid. */
+static void bind_job(sqlite3_stmt *stmt, const up_job_t *j, int64_t id, int *rc)
 {
-  up_store_bind_int64(stmt, 1, j->id, rc);
+  up_store_bind_int64(stmt, 1, id, rc);
   up_store_bind_text(stmt, 2, j->tenant_id, rc);
   up_store_bind_text(stmt, 3, j->printer_id, rc);
   up_store_bind_text(stmt, 4, j->configuration_json, rc);
@@ -301,6 +309,72 @@ static up_status_t read_job(up_store_t *store, const char *tenant, const char *p
   return st;
 }
 
+/* Takes the next id of the job id sequence into *id (inside the caller's transaction). */
+static up_status_t take_job_id(up_store_t *store, int64_t *id, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int64_t taken;
+  int rc = SQLITE_OK;
+
+  *id = 0;
+  stmt = up_store_stmt(store, UP_STMT_JOB_ID_TAKE);
+  st = up_store_run(store, stmt, rc, "taking a job id", err);
+  if (st != UP_OK)
+    return st;
+  taken = sqlite3_last_insert_rowid(store->db);
+
+  /* The row goes again; the sequence keeps the id as used. */
+  stmt = up_store_stmt(store, UP_STMT_JOB_ID_RELEASE);
+  up_store_bind_int64(stmt, 1, taken, &rc);
+  st = up_store_run(store, stmt, rc, "taking a job id", err);
+  if (st == UP_OK)
+    *id = taken;
+  return st;
+}
+
+/* Inserts job j with its document under j->id, or under a new id of the sequence when j->id is
+ * 0; *id receives the id. The printer must be j->tenant_id's. */
+static up_status_t insert_job(up_store_t *store, const up_job_t *j, int64_t *id, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  *id = 0;
+  st = check_state(j, err);
+  if (st == UP_OK && j->id < 0)
+    st = up_error_set(err, UP_INTERNAL, NULL, "invalid job id %" PRId64, j->id);
+  if (st != UP_OK)
+    return st;
+
+  /* The printer must be the tenant's. */
+  stmt = up_store_stmt(store, UP_STMT_PRINTER_EXISTS);
+  up_store_bind_text(stmt, 1, j->tenant_id, &rc);
+  up_store_bind_text(stmt, 2, j->printer_id, &rc);
+  st = up_store_first_row(store, stmt, rc, "printer", j->printer_id, err);
+  up_store_stmt_done(stmt);
+  if (st != UP_OK)
+    return st;
+
+  /* The given id (a taken id is UP_CONFLICT through the primary key), or the next one. */
+  *id = j->id;
+  if (*id == 0)
+    st = take_job_id(store, id, err);
+  if (st != UP_OK)
+    return st;
+
+  /* The job, then its document under the job's id. */
+  stmt = up_store_stmt(store, UP_STMT_JOB_INSERT);
+  bind_job(stmt, j, *id, &rc);
+  st = up_store_run(store, stmt, rc, "creating the print job", err);
+  if (st != UP_OK)
+    return st;
+  stmt = up_store_stmt(store, UP_STMT_DOCUMENT_INSERT);
+  bind_document(stmt, &j->document, *id, &rc);
+  return up_store_run(store, stmt, rc, "creating the document", err);
+}
+
 /* Writes every mutable member of job j (looked up by id and tenant) and of its document. */
 static up_status_t write_job(up_store_t *store, const up_job_t *j, up_error_t *err)
 {
@@ -309,7 +383,7 @@ static up_status_t write_job(up_store_t *store, const up_job_t *j, up_error_t *e
   int rc = SQLITE_OK;
 
   stmt = up_store_stmt(store, UP_STMT_JOB_UPDATE);
-  bind_job(stmt, j, &rc);
+  bind_job(stmt, j, j->id, &rc);
   st = up_store_run(store, stmt, rc, "updating the print job", err);
   if (st == UP_OK && sqlite3_changes(store->db) != 1)
     st = up_error_set(err, UP_NOT_FOUND, NULL, "print job %" PRId64 " not found", j->id);
@@ -324,7 +398,31 @@ static up_status_t write_job(up_store_t *store, const up_job_t *j, up_error_t *e
   return st;
 }
 
-/* Writes the effects fx of a change of job j. */
+/* Writes the effects of a change of a job of tenant that come before the job itself: the new job,
+ * the new task, the task status. */
+static up_status_t apply_creations(up_store_t *store, const char *tenant,
+                                   const up_job_effects_t *fx, up_error_t *err)
+{
+  up_status_t st = UP_OK;
+  int64_t id;
+
+  /* Objects of another tenant are a programmer error, like moved keys. */
+  if ((fx->create_job && strcmp(fx->create_job->tenant_id, tenant) != 0) ||
+      (fx->create_task && strcmp(fx->create_task->tenant_id, tenant) != 0))
+    return up_error_set(err, UP_INTERNAL, NULL, "a job change creates another tenant's object");
+
+  if (fx->create_job)
+    st = insert_job(store, fx->create_job, &id, err);
+  if (st == UP_OK && fx->create_task)
+    st = up_store_task_insert_locked(store, fx->create_task, err);
+  if (st == UP_OK && fx->update_task_id[0])
+    st = up_store_task_set_status_locked(store, tenant, fx->update_task_id, fx->update_task_state,
+                                         fx->update_task_description, err);
+  return st;
+}
+
+/* Writes the effects fx of a change of job j that come after the job: the printer's status, the
+ * upload session's deletion. */
 static up_status_t apply_effects(up_store_t *store, const up_job_t *j, const up_job_effects_t *fx,
                                  up_error_t *err)
 {
@@ -340,6 +438,13 @@ static up_status_t apply_effects(up_store_t *store, const up_job_t *j, const up_
     if (st == UP_OK && sqlite3_changes(store->db) != 1)
       st = up_error_set(err, UP_NOT_FOUND, NULL, "printer %s not found", j->printer_id);
   }
+  if (st == UP_OK && fx->abort_tasks_description) {
+    stmt = up_store_stmt(store, UP_STMT_TASK_ABORT_OF_JOB);
+    up_store_bind_text(stmt, 1, j->tenant_id, &rc);
+    up_store_bind_int64(stmt, 2, j->id, &rc);
+    up_store_bind_text(stmt, 3, fx->abort_tasks_description, &rc);
+    st = up_store_run(store, stmt, rc, "ending the job's tasks", err);
+  }
   /* A session already swept (expired) is no error. */
   if (st == UP_OK && fx->delete_upload_id[0]) {
     stmt = up_store_stmt(store, UP_STMT_JOB_DELETE_UPLOAD);
@@ -352,44 +457,38 @@ static up_status_t apply_effects(up_store_t *store, const up_job_t *j, const up_
 
 /* --- jobs and documents --- */
 
+up_status_t up_store_job_reserve_id(up_store_t *store, int64_t *id, up_error_t *err)
+{
+  up_status_t st;
+  bool in_tx = false;
+
+  *id = 0;
+  up_store_lock(store);
+  st = up_store_begin(store, err);
+  if (st != UP_OK)
+    goto out;
+  in_tx = true;
+  st = take_job_id(store, id, err);
+
+out:
+  st = up_store_end_tx(store, in_tx, st, err);
+  if (st != UP_OK)
+    *id = 0;
+  return st;
+}
+
 up_status_t up_store_job_create(up_store_t *store, up_job_t *j, up_error_t *err)
 {
-  sqlite3_stmt *stmt;
   up_status_t st;
   int64_t id = 0;
   bool in_tx = false;
-  int rc = SQLITE_OK;
-
-  st = check_state(j, err);
-  if (st != UP_OK)
-    return st;
 
   up_store_lock(store);
   st = up_store_begin(store, err);
   if (st != UP_OK)
     goto out;
   in_tx = true;
-
-  /* The printer must be the tenant's. */
-  stmt = up_store_stmt(store, UP_STMT_PRINTER_EXISTS);
-  up_store_bind_text(stmt, 1, j->tenant_id, &rc);
-  up_store_bind_text(stmt, 2, j->printer_id, &rc);
-  st = up_store_first_row(store, stmt, rc, "printer", j->printer_id, err);
-  up_store_stmt_done(stmt);
-  if (st != UP_OK)
-    goto out;
-
-  /* The job, then its document under the id the job got. */
-  stmt = up_store_stmt(store, UP_STMT_JOB_INSERT);
-  bind_job(stmt, j, &rc);
-  st = up_store_run(store, stmt, rc, "creating the print job", err);
-  if (st != UP_OK)
-    goto out;
-  id = sqlite3_last_insert_rowid(store->db);
-
-  stmt = up_store_stmt(store, UP_STMT_DOCUMENT_INSERT);
-  bind_document(stmt, &j->document, id, &rc);
-  st = up_store_run(store, stmt, rc, "creating the document", err);
+  st = insert_job(store, j, &id, err);
 
 out:
   st = up_store_end_tx(store, in_tx, st, err);
@@ -465,7 +564,10 @@ up_status_t up_store_job_change(up_store_t *store, const char *tenant, int64_t i
                       id);
     goto out;
   }
+  /* The new objects first (a new task may be the new job's), then the job, then the rest. */
   st = check_state(&job, err);
+  if (st == UP_OK)
+    st = apply_creations(store, tenant, &fx, err);
   if (st == UP_OK)
     st = write_job(store, &job, err);
   if (st == UP_OK)

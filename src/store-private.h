@@ -67,6 +67,28 @@ typedef enum up_stmt_id {
   UP_STMT_UPLOAD_DELETE_EXPIRED,
   UP_STMT_DOWNLOAD_INSERT,
   UP_STMT_DOWNLOAD_GET,
+  /* store-jobs.c, written for 0003-pull-printing.sql: the job id sequence */
+  UP_STMT_JOB_ID_TAKE,
+  UP_STMT_JOB_ID_RELEASE,
+  /* store-tasks.c */
+  UP_STMT_TASK_DEFINITION_INSERT,
+  UP_STMT_TASK_DEFINITION_GET,
+  UP_STMT_TASK_DEFINITION_LIST,
+  UP_STMT_TASK_DEFINITION_UPDATE,
+  UP_STMT_TASK_DEFINITION_DELETE,
+  UP_STMT_TASK_DEFINITION_EXISTS,
+  UP_STMT_TASK_TRIGGER_INSERT,
+  UP_STMT_TASK_TRIGGER_GET,
+  UP_STMT_TASK_TRIGGER_OF_PRINTER,
+  UP_STMT_TASK_TRIGGER_LIST,
+  UP_STMT_TASK_TRIGGER_DELETE,
+  UP_STMT_TASK_INSERT,
+  UP_STMT_TASK_SET_STATUS,
+  UP_STMT_TASK_ABORT_OF_JOB,
+  UP_STMT_TASK_GET,
+  UP_STMT_TASK_LIST,
+  UP_STMT_TASK_LIST_FOR_JOB,
+  UP_STMT_TASK_LIST_PROCESSING_BEFORE,
   UP_STMT_COUNT
 } up_stmt_id_t;
 
@@ -75,6 +97,12 @@ extern const char *const up_store_printers_sql[UP_STMT_COUNT];
 
 /** SQL text of store-jobs.c's statements, indexed by id; NULL outside its block. */
 extern const char *const up_store_jobs_sql[UP_STMT_COUNT];
+
+/** SQL text of store-jobs.c's statements of the job id sequence (0003-pull-printing.sql). */
+extern const char *const up_store_job_ids_sql[UP_STMT_COUNT];
+
+/** SQL text of store-tasks.c's statements, indexed by id; NULL outside its block. */
+extern const char *const up_store_tasks_sql[UP_STMT_COUNT];
 
 /** The store: one connection (opened SQLITE_OPEN_NOMUTEX) guarded by lock. */
 struct up_store {
@@ -148,6 +176,13 @@ up_status_t up_store_grow(void **items, size_t *cap, size_t count, size_t size, 
 /** Reads the current row of a statement into an object (up_printer_t, up_job_t, ...). */
 typedef up_status_t (*up_store_row_reader_t)(struct sqlite3_stmt *stmt, void *out, up_error_t *err);
 
+/** Steps a bound statement (bind_rc: the binding's result) and reads every row with reader into
+ *  a growing array of size-byte items at *items (*count includes a half-read item, so that the
+ *  list's fini releases it), then resets it. */
+up_status_t up_store_read_rows(up_store_t *store, struct sqlite3_stmt *stmt, int bind_rc,
+                               const char *what, up_store_row_reader_t reader, void **items,
+                               size_t *count, size_t size, up_error_t *err);
+
 /** Runs statement sid bound to (?1 tenant, ?2 id) and reads its row into out with reader;
  *  UP_NOT_FOUND when there is none. Takes the store mutex. */
 up_status_t up_store_get_one(up_store_t *store, up_stmt_id_t sid, const char *tenant,
@@ -165,6 +200,19 @@ up_status_t up_store_get_list(up_store_t *store, up_stmt_id_t sid, const char *t
  *  Takes the store mutex. */
 up_status_t up_store_delete_one(up_store_t *store, up_stmt_id_t sid, const char *tenant,
                                 const char *id, const char *what, up_error_t *err);
+
+/** Inserts task t (store-tasks.c, for the effects of a job change; caller holds the lock inside
+ *  a transaction). UP_NOT_FOUND unless its definition, its trigger (when t->trigger_id is not "")
+ *  of that definition and its job are all of t->tenant_id; UP_CONFLICT when the id is taken;
+ *  UP_INTERNAL for a state out of range. */
+up_status_t up_store_task_insert_locked(up_store_t *store, const up_task_t *t, up_error_t *err);
+
+/** Sets the status (state and description, NULL = null) of task id of tenant (store-tasks.c;
+ *  caller holds the lock inside a transaction). UP_NOT_FOUND when the tenant has no such task;
+ *  UP_INTERNAL for a state out of range. */
+up_status_t up_store_task_set_status_locked(up_store_t *store, const char *tenant, const char *id,
+                                            up_task_state_t state, const char *description,
+                                            up_error_t *err);
 
 /** Ends what the caller began with up_store_lock and (when in_tx) up_store_begin: commits when
  *  st is UP_OK, rolls back otherwise (also when the commit fails), then unlocks. */

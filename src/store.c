@@ -36,6 +36,8 @@ static const struct {
     {core_sql, NULL},
     {up_store_printers_sql, "0001-init.sql"},
     {up_store_jobs_sql, "0002-jobs.sql"},
+    {up_store_job_ids_sql, "0003-pull-printing.sql"},
+    {up_store_tasks_sql, "0003-pull-printing.sql"},
 };
 
 void up_store_lock(up_store_t *store)
@@ -285,21 +287,14 @@ up_status_t up_store_get_one(up_store_t *store, up_stmt_id_t sid, const char *te
   return st;
 }
 
-up_status_t up_store_get_list(up_store_t *store, up_stmt_id_t sid, const char *tenant, int nkeys,
-                              const char *key, const char *what, up_store_row_reader_t reader,
-                              void **items, size_t *count, size_t size, up_error_t *err)
+up_status_t up_store_read_rows(up_store_t *store, sqlite3_stmt *stmt, int bind_rc, const char *what,
+                               up_store_row_reader_t reader, void **items, size_t *count,
+                               size_t size, up_error_t *err)
 {
-  sqlite3_stmt *stmt;
   up_status_t st = UP_OK;
-  size_t cap = 0;
-  int rc = SQLITE_OK;
+  size_t cap = *count;
+  int rc = bind_rc;
 
-  up_store_lock(store);
-  stmt = up_store_stmt(store, sid);
-  if (nkeys >= 1)
-    up_store_bind_text(stmt, 1, tenant, &rc);
-  if (nkeys >= 2)
-    up_store_bind_text(stmt, 2, key, &rc);
   while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     st = up_store_grow(items, &cap, *count, size, err);
     if (st != UP_OK)
@@ -314,6 +309,24 @@ up_status_t up_store_get_list(up_store_t *store, up_stmt_id_t sid, const char *t
 
 out:
   up_store_stmt_done(stmt);
+  return st;
+}
+
+up_status_t up_store_get_list(up_store_t *store, up_stmt_id_t sid, const char *tenant, int nkeys,
+                              const char *key, const char *what, up_store_row_reader_t reader,
+                              void **items, size_t *count, size_t size, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  up_status_t st;
+  int rc = SQLITE_OK;
+
+  up_store_lock(store);
+  stmt = up_store_stmt(store, sid);
+  if (nkeys >= 1)
+    up_store_bind_text(stmt, 1, tenant, &rc);
+  if (nkeys >= 2)
+    up_store_bind_text(stmt, 2, key, &rc);
+  st = up_store_read_rows(store, stmt, rc, what, reader, items, count, size, err);
   up_store_unlock(store);
   return st;
 }

@@ -12,12 +12,18 @@
 static bool expected(up_job_state_t s, unsigned details, up_job_event_t ev)
 {
   bool held = details & UP_JOB_DETAIL_RELEASE_WAIT;
-  bool active = s == UP_JOB_PENDING || s == UP_JOB_PROCESSING || s == UP_JOB_PAUSED || s == UP_JOB_STOPPED;
+  bool active =
+      s == UP_JOB_PENDING || s == UP_JOB_PROCESSING || s == UP_JOB_PAUSED || s == UP_JOB_STOPPED;
   switch (ev) {
   case UP_JOB_EV_UPLOADED:
-    return s == UP_JOB_PAUSED && !held;
+    return s == UP_JOB_PAUSED;
   case UP_JOB_EV_START:
+  case UP_JOB_EV_START_HELD:
     return s == UP_JOB_PAUSED && !held && !(details & UP_JOB_DETAIL_UPLOAD_PENDING);
+  case UP_JOB_EV_RELEASE:
+  case UP_JOB_EV_CONFIGURE:
+  case UP_JOB_EV_REDIRECT:
+    return s == UP_JOB_PAUSED && held;
   case UP_JOB_EV_TAKE:
     return s == UP_JOB_PENDING;
   case UP_JOB_EV_ACQUIRE:
@@ -36,7 +42,8 @@ static bool expected(up_job_state_t s, unsigned details, up_job_event_t ev)
 }
 
 static const unsigned detail_sets[] = {0, UP_JOB_DETAIL_UPLOAD_PENDING, UP_JOB_DETAIL_RELEASE_WAIT,
-                                       UP_JOB_DETAIL_INTERPRETING, UP_JOB_DETAIL_COMPLETED_SUCCESSFULLY};
+                                       UP_JOB_DETAIL_INTERPRETING,
+                                       UP_JOB_DETAIL_COMPLETED_SUCCESSFULLY};
 #define N_DETAILS (sizeof(detail_sets) / sizeof(detail_sets[0]))
 
 /* _i enumerates state x details x event. */
@@ -52,8 +59,8 @@ START_TEST(test_table)
   j.details = details;
   up_error_clear(&err);
   bool can = up_job_can(&j, ev, &err);
-  ck_assert_msg(can == expected(s, details, ev), "%s with details %#x: %s: got %d", up_job_state_name(s), details,
-                up_job_event_name(ev), can);
+  ck_assert_msg(can == expected(s, details, ev), "%s with details %#x: %s: got %d",
+                up_job_state_name(s), details, up_job_event_name(ev), can);
   if (!can) {
     ck_assert_int_eq(err.status, UP_INVALID);
     ck_assert(err.message[0]);
@@ -76,19 +83,32 @@ static const struct {
   bool fetchable, acquired;
   const char *printer; /* expected printer status state, or NULL for unchanged */
 } effects[] = {
-    {UP_JOB_PAUSED, UP_JOB_DETAIL_UPLOAD_PENDING, UP_JOB_EV_UPLOADED, UP_JOB_PAUSED, 0, false, false, NULL},
+    {UP_JOB_PAUSED, UP_JOB_DETAIL_UPLOAD_PENDING, UP_JOB_EV_UPLOADED, UP_JOB_PAUSED, 0, false,
+     false, NULL},
     {UP_JOB_PAUSED, 0, UP_JOB_EV_START, UP_JOB_PENDING, 0, false, false, NULL},
-    {UP_JOB_PENDING, 0, UP_JOB_EV_TAKE, UP_JOB_PROCESSING, UP_JOB_DETAIL_INTERPRETING, true, false, "processing"},
-    {UP_JOB_PROCESSING, UP_JOB_DETAIL_INTERPRETING, UP_JOB_EV_ACQUIRE, UP_JOB_PROCESSING, 0, true, true, NULL},
-    {UP_JOB_PROCESSING, 0, UP_JOB_EV_COMPLETE, UP_JOB_COMPLETED, UP_JOB_DETAIL_COMPLETED_SUCCESSFULLY, false, true,
-     "idle"},
+    {UP_JOB_PENDING, 0, UP_JOB_EV_TAKE, UP_JOB_PROCESSING, UP_JOB_DETAIL_INTERPRETING, true, false,
+     "processing"},
+    {UP_JOB_PROCESSING, UP_JOB_DETAIL_INTERPRETING, UP_JOB_EV_ACQUIRE, UP_JOB_PROCESSING, 0, true,
+     true, NULL},
+    {UP_JOB_PROCESSING, 0, UP_JOB_EV_COMPLETE, UP_JOB_COMPLETED,
+     UP_JOB_DETAIL_COMPLETED_SUCCESSFULLY, false, true, "idle"},
     {UP_JOB_PROCESSING, 0, UP_JOB_EV_STOP, UP_JOB_STOPPED, 0, false, true, "stopped"},
-    {UP_JOB_STOPPED, 0, UP_JOB_EV_RESUME, UP_JOB_PROCESSING, UP_JOB_DETAIL_INTERPRETING, true, false, "processing"},
+    {UP_JOB_STOPPED, 0, UP_JOB_EV_RESUME, UP_JOB_PROCESSING, UP_JOB_DETAIL_INTERPRETING, true,
+     false, "processing"},
     {UP_JOB_PROCESSING, 0, UP_JOB_EV_REQUEUE, UP_JOB_PENDING, 0, false, false, "idle"},
     {UP_JOB_PROCESSING, 0, UP_JOB_EV_CANCEL, UP_JOB_CANCELED, 0, false, true, "idle"},
     {UP_JOB_PENDING, 0, UP_JOB_EV_CANCEL, UP_JOB_CANCELED, 0, false, false, NULL},
-    {UP_JOB_PAUSED, UP_JOB_DETAIL_UPLOAD_PENDING, UP_JOB_EV_CANCEL, UP_JOB_CANCELED, 0, false, false, NULL},
+    {UP_JOB_PAUSED, UP_JOB_DETAIL_UPLOAD_PENDING, UP_JOB_EV_CANCEL, UP_JOB_CANCELED, 0, false,
+     false, NULL},
     {UP_JOB_STOPPED, 0, UP_JOB_EV_ABORT, UP_JOB_ABORTED, 0, false, true, "idle"},
+    {UP_JOB_PAUSED, 0, UP_JOB_EV_START_HELD, UP_JOB_PAUSED, UP_JOB_DETAIL_RELEASE_WAIT, false,
+     false, NULL},
+    {UP_JOB_PAUSED, UP_JOB_DETAIL_RELEASE_WAIT, UP_JOB_EV_RELEASE, UP_JOB_PENDING, 0, false, false,
+     NULL},
+    {UP_JOB_PAUSED, UP_JOB_DETAIL_RELEASE_WAIT, UP_JOB_EV_CONFIGURE, UP_JOB_PAUSED,
+     UP_JOB_DETAIL_RELEASE_WAIT, false, false, NULL},
+    {UP_JOB_PAUSED, UP_JOB_DETAIL_RELEASE_WAIT, UP_JOB_EV_ABORT, UP_JOB_ABORTED, 0, false, false,
+     NULL},
 };
 
 START_TEST(test_effects)
@@ -118,7 +138,8 @@ START_TEST(test_effects)
     ck_assert_int_eq(j.completed_at, 42);
   if (effects[_i].ev == UP_JOB_EV_ACQUIRE)
     ck_assert_int_eq(j.acknowledged_at, 42);
-  if (effects[_i].ev == UP_JOB_EV_START)
+  if (effects[_i].ev == UP_JOB_EV_START || effects[_i].ev == UP_JOB_EV_START_HELD ||
+      effects[_i].ev == UP_JOB_EV_RELEASE)
     ck_assert_int_eq(j.started_at, 42);
   free(status);
   up_job_fini(&j);
@@ -146,6 +167,16 @@ START_TEST(test_arguments)
   up_document_t doc = {.display_name = "a.pdf", .content_type = "application/pdf", .size = 10};
   up_job_event_args_t up = {.document = &doc};
   ck_assert_int_eq(up_job_transition(&j, UP_JOB_EV_UPLOADED, &up, 7, NULL, &err), UP_OK);
+  /* Redirect: terminal, with the new job's URL; configure: the new configuration. */
+  j.details = UP_JOB_DETAIL_RELEASE_WAIT;
+  up_job_event_args_t cfg = {.configuration_json = "{\"copies\":3}"};
+  ck_assert_int_eq(up_job_transition(&j, UP_JOB_EV_CONFIGURE, &cfg, 8, NULL, &err), UP_OK);
+  ck_assert_str_eq(j.configuration_json, "{\"copies\":3}");
+  up_job_event_args_t redirect = {.redirected_to = "http://x/v1.0/print/printers/p/jobs/9"};
+  ck_assert_int_eq(up_job_transition(&j, UP_JOB_EV_REDIRECT, &redirect, 9, NULL, &err), UP_OK);
+  ck_assert_int_eq(j.state, UP_JOB_COMPLETED);
+  ck_assert_str_eq(j.redirected_to, "http://x/v1.0/print/printers/p/jobs/9");
+  ck_assert_int_eq(j.completed_at, 9);
   ck_assert_str_eq(j.document.display_name, "a.pdf");
   ck_assert_str_eq(j.document.content_type, "application/pdf");
   ck_assert_int_eq(j.document.size, 10);

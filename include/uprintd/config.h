@@ -19,6 +19,7 @@ typedef struct up_config {
   unsigned sim_job_ms;      /**< --sim-job-ms: how long a simulated device prints a job */
   unsigned max_document_mb; /**< --max-document-mb: largest document */
   unsigned upload_expiry_s; /**< --upload-expiry-s: lifetime of an upload session */
+  unsigned task_timeout_s;  /**< --task-timeout-s: a job held longer by a task is aborted */
 } up_config_t;
 
 /** Fills the defaults. */

@@ -20,17 +20,36 @@ typedef enum up_job_event {
   UP_JOB_EV_REQUEUE,      /**< the server restarted while it printed: pending again, same place */
   UP_JOB_EV_ABORT,        /**< aborted by the device (or an application) */
   UP_JOB_EV_CANCEL,       /**< canceled by a user */
+  UP_JOB_EV_START_HELD, /**< start on a printer with a trigger: held (releaseWait) by a new task */
+  UP_JOB_EV_RELEASE,    /**< its task completed: queued on its printer */
+  UP_JOB_EV_CONFIGURE,  /**< the task's application changed its configuration (held jobs) */
+  UP_JOB_EV_REDIRECT,   /**< redirected to another printer: done here, redirectedTo set */
   UP_JOB_EV_COUNT
 } up_job_event_t;
 
 /** Details of an event (zero-initialize; set what the event uses). */
 typedef struct up_job_event_args {
-  unsigned result;     /**< COMPLETE: UP_JOB_DETAIL_COMPLETED_* (0: successfully) */
-  bool has_error_code; /**< STOP, ABORT: set errorCode */
+  /** COMPLETE: UP_JOB_DETAIL_COMPLETED_* (0: successfully) */
+  unsigned result;
+  /** STOP, ABORT: set errorCode */
+  bool has_error_code;
   int32_t error_code;
-  const up_document_t *document; /**< UPLOADED: displayName, contentType, size of the content */
-  const char
-      *upload_id; /**< UPLOADED: the finished upload session, deleted in the same transaction */
+  /** UPLOADED: displayName, contentType, size of the content */
+  const up_document_t *document;
+  /** UPLOADED: the finished upload session, deleted in the same transaction */
+  const char *upload_id;
+  /** START_HELD: the task that holds the job, created with it */
+  const up_task_t *create_task;
+  /** RELEASE, ABORT, REDIRECT: the holding task, whose status becomes task_state with
+   *  task_description, in the same transaction */
+  const char *task_id;
+  up_task_state_t task_state;
+  const char *task_description;
+  /** CONFIGURE: the new configuration (JSON text) */
+  const char *configuration_json;
+  /** REDIRECT: the new job on the destination, created with it, and its URL */
+  const up_job_t *create_job;
+  const char *redirected_to;
 } up_job_event_args_t;
 
 /** Name of an event ("start", ...), for messages and logs. */
@@ -60,4 +79,9 @@ up_status_t up_job_transition(up_job_t *j, up_job_event_t ev, const up_job_event
 up_status_t up_job_apply(up_store_t *store, const char *tenant, int64_t id, up_job_event_t ev,
                          const up_job_event_args_t *args, up_job_t *out, up_error_t *err);
 
+/** Ends a job's task without changing the job (whose own state ended it otherwise: canceled,
+ *  completed): sets the task's status in one transaction with a read of the job. */
+up_status_t up_job_close_task(up_store_t *store, const char *tenant, int64_t job_id,
+                              const char *task_id, up_task_state_t state, const char *description,
+                              up_error_t *err);
 #endif

@@ -62,6 +62,11 @@ up_status_t up_share_from_create(const up_app_t *app, const struct json_t *body,
 up_status_t up_share_apply_patch(const up_app_t *app, const struct json_t *body,
                                  up_api_version_t ver, up_share_t *s, up_error_t *err);
 
+/** Extracts the id of an @odata.bind value naming an entity of collection ("print/printers",
+ *  "print/taskDefinitions"): an absolute or relative URL ending in COLLECTION/{id}, optionally
+ *  with a version segment. False when it is not one. */
+bool up_model_bind_id(const char *url, const char *collection, char out[UP_ID_SIZE]);
+
 /** Extracts the printer id of a printer@odata.bind value: an absolute or relative URL ending in
  *  print/printers/{id} (optionally with a version segment). False when it is not one. */
 bool up_model_bind_printer_id(const char *url, char out[UP_ID_SIZE]);
@@ -77,6 +82,7 @@ void up_json_free(struct json_t *v);
 
 enum {
   UP_RENDER_DOCUMENTS = 1u << 2, /**< include a job's documents ($expand=documents, create) */
+  UP_RENDER_TASKS = 1u << 3,     /**< include a job's tasks ($expand=tasks) */
 };
 
 /** Validates a job create body ({"configuration": {...}} and nothing else; every member of the
@@ -101,7 +107,11 @@ struct json_t *up_document_render(const up_document_t *d);
 /** The printDocument answered when an upload completes: also documentName (reference 4.2). */
 struct json_t *up_document_render_uploaded(const up_document_t *d, const char *document_name);
 
-/** Checks $expand of a job request: only "documents" is known. Sets UP_RENDER_DOCUMENTS. */
+/** Renders a job with its tasks (UP_RENDER_TASKS; tasks may be NULL for none). */
+struct json_t *up_job_render_with_tasks(const up_job_t *j, up_api_version_t ver, unsigned flags,
+                                        const up_task_list_t *tasks);
+
+/** Checks $expand of a job request: documents and tasks. Sets UP_RENDER_DOCUMENTS/TASKS. */
 up_status_t up_job_check_expand(const up_query_t *q, unsigned *flags, up_error_t *err);
 
 /** Validates a createUploadSession body: {"properties": {documentName, contentType, size}}, all
@@ -135,4 +145,48 @@ up_status_t up_model_get_string(const struct json_t *obj, const char *name, cons
 up_status_t up_model_get_int(const struct json_t *obj, const char *name, int64_t min, int64_t max,
                              bool *present, int64_t *out, up_error_t *err);
 
+/* --- pull printing (model-task.c) --- */
+
+struct json_t *up_task_definition_render(const up_task_definition_t *d);
+struct json_t *up_task_trigger_render(const up_task_trigger_t *t);
+struct json_t *up_task_render(const up_task_t *t);
+
+/** Graph name of a task state. */
+const char *up_task_state_name(up_task_state_t st);
+
+/** A definition's create body: displayName (required) and createdBy.displayName; fills d. */
+up_status_t up_task_definition_from_create(const up_app_t *app, const struct json_t *body,
+                                           up_api_version_t ver, up_task_definition_t *d,
+                                           up_error_t *err);
+
+/** A definition's PATCH body (displayName, createdBy.displayName), applied to d. */
+up_status_t up_task_definition_apply_patch(const up_app_t *app, const struct json_t *body,
+                                           up_api_version_t ver, up_task_definition_t *d,
+                                           up_error_t *err);
+
+/** A trigger's create body: event jobStarted and definition@odata.bind; fills t->definition_id. */
+up_status_t up_task_trigger_from_create(const up_app_t *app, const struct json_t *body,
+                                        up_api_version_t ver, up_task_trigger_t *t,
+                                        up_error_t *err);
+
+/** A task's PATCH body: {"status": {"state": completed|aborted, "description": ...}}. *description
+ *  points into body. */
+up_status_t up_task_status_from_patch(const up_app_t *app, const struct json_t *body,
+                                      up_api_version_t ver, up_task_state_t *state,
+                                      const char **description, up_error_t *err);
+
+/** A job PATCH body ({"configuration": {...}} only): the configuration merged member by member
+ *  into current (JSON text), validated as on create. *out: new text. */
+up_status_t up_job_configuration_patch(const up_app_t *app, const struct json_t *body,
+                                       up_api_version_t ver, const char *current, char **out,
+                                       up_error_t *err);
+
+/** A redirect body: destinationPrinterId (required, a GUID, lower-cased into dest) and an
+ *  optional configuration (validated; *configuration new text, or NULL when absent). */
+up_status_t up_job_redirect_from_body(const up_app_t *app, const struct json_t *body,
+                                      up_api_version_t ver, char dest[UP_ID_SIZE],
+                                      char **configuration, up_error_t *err);
+
+/** An abort body: optional {"reason": string}; *reason points into body (NULL when absent). */
+up_status_t up_job_abort_from_body(const struct json_t *body, const char **reason, up_error_t *err);
 #endif

@@ -176,6 +176,67 @@ void up_job_list_fini(up_job_list_t *l);
 void up_document_fini(up_document_t *d);
 void up_upload_fini(up_upload_t *u);
 
+/** microsoft.graph.printTaskDefinition (pull printing, reference 2.5, 6). */
+typedef struct up_task_definition {
+  char id[UP_ID_SIZE];        /**< id */
+  char tenant_id[UP_ID_SIZE]; /**< owning tenant */
+  char *display_name;         /**< displayName */
+  char *app_id;               /**< createdBy.appId: the application that created it (owner) */
+  char *app_name;             /**< createdBy.displayName */
+  up_time_t created_at;       /**< when it was created (list order) */
+} up_task_definition_t;
+
+/** microsoft.graph.printTaskTrigger: one per printer. */
+typedef struct up_task_trigger {
+  char id[UP_ID_SIZE];            /**< id */
+  char tenant_id[UP_ID_SIZE];     /**< owning tenant */
+  char printer_id[UP_ID_SIZE];    /**< the printer it is attached to */
+  char definition_id[UP_ID_SIZE]; /**< definition (navigation) */
+  up_time_t created_at;           /**< when it was created */
+} up_task_trigger_t;
+
+/** printTaskProcessingState (values as in Graph's enum). */
+typedef enum up_task_state {
+  UP_TASK_PENDING = 0,
+  UP_TASK_PROCESSING = 1,
+  UP_TASK_COMPLETED = 2,
+  UP_TASK_ABORTED = 3,
+} up_task_state_t;
+
+/** microsoft.graph.printTask: created by a trigger for one job. */
+typedef struct up_task {
+  char id[UP_ID_SIZE];            /**< id */
+  char tenant_id[UP_ID_SIZE];     /**< owning tenant */
+  char definition_id[UP_ID_SIZE]; /**< definition (contains the task) */
+  char trigger_id[UP_ID_SIZE];    /**< trigger (navigation; "" once the trigger is deleted) */
+  int64_t job_id;                 /**< the job that triggered it */
+  char *parent_url;               /**< parentUrl: the job's absolute URL */
+  up_task_state_t state;          /**< status.state */
+  char *description;              /**< status.description */
+  up_time_t created_at;           /**< when it was created (timeouts, list order) */
+} up_task_t;
+
+typedef struct up_task_definition_list {
+  up_task_definition_t *items;
+  size_t count;
+} up_task_definition_list_t;
+
+typedef struct up_task_trigger_list {
+  up_task_trigger_t *items;
+  size_t count;
+} up_task_trigger_list_t;
+
+typedef struct up_task_list {
+  up_task_t *items;
+  size_t count;
+} up_task_list_t;
+
+void up_task_definition_fini(up_task_definition_t *d);
+void up_task_definition_list_fini(up_task_definition_list_t *l);
+void up_task_trigger_list_fini(up_task_trigger_list_t *l);
+void up_task_fini(up_task_t *t);
+void up_task_list_fini(up_task_list_t *l);
+
 /** Release the heap members (not the struct itself); safe on zeroed structs and twice. */
 void up_printer_fini(up_printer_t *p);
 void up_share_fini(up_share_t *s);

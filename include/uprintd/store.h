@@ -89,8 +89,12 @@ up_status_t up_store_share_delete(up_store_t *store, const char *tenant, const c
 
 /* --- print jobs and their documents --- */
 
-/** Inserts job j with its document j->document (whose id the caller set). The store assigns the
- *  job id (increasing, never reused): j->id and j->document.job_id are set on success.
+/** Reserves a new job id (increasing, never reused; a reserved id that is never used is simply
+ *  skipped). For operations that must know the id before the job exists (redirect). */
+up_status_t up_store_job_reserve_id(up_store_t *store, int64_t *id, up_error_t *err);
+
+/** Inserts job j with its document j->document (whose id the caller set). With j->id 0 the store
+ *  assigns the job id (as up_store_job_reserve_id); j->id and j->document.job_id are set.
  *  UP_NOT_FOUND when j->printer_id is not a printer of j->tenant_id. */
 up_status_t up_store_job_create(up_store_t *store, up_job_t *j, up_error_t *err);
 
@@ -105,8 +109,16 @@ up_status_t up_store_job_list(up_store_t *store, const char *tenant, const char 
 
 /** Side effects a job change asks for, written in the same transaction. */
 typedef struct up_job_effects {
-  char *printer_status_json;         /**< new status of the job's printer (taken), or NULL */
-  char delete_upload_id[UP_ID_SIZE]; /**< an upload session to delete, or "" */
+  char *printer_status_json;           /**< new status of the job's printer (taken), or NULL */
+  char delete_upload_id[UP_ID_SIZE];   /**< an upload session to delete, or "" */
+  const up_job_t *create_job;          /**< a job to insert (with its id and document), or NULL */
+  const up_task_t *create_task;        /**< a task to insert, or NULL */
+  char update_task_id[UP_ID_SIZE];     /**< a task whose status to set, or "" ... */
+  up_task_state_t update_task_state;   /**< ... to this state ... */
+  const char *update_task_description; /**< ... with this description */
+  /** When set, the job's tasks still processing become aborted with this description (a job
+   *  ended by its user no longer waits for its application) */
+  const char *abort_tasks_description;
 } up_job_effects_t;
 
 /** Decides a change of a job: gets the job as stored (with its document) and changes its
@@ -178,5 +190,66 @@ up_status_t up_store_upload_delete_expired(up_store_t *store, up_time_t now, siz
 up_status_t up_store_download_create(up_store_t *store, const up_download_t *d, up_error_t *err);
 up_status_t up_store_download_get(up_store_t *store, const char *id, up_download_t *out,
                                   up_error_t *err);
+
+/* --- pull printing: task definitions, triggers, tasks --- */
+
+/** Inserts a task definition. */
+up_status_t up_store_task_definition_create(up_store_t *store, const up_task_definition_t *d,
+                                            up_error_t *err);
+
+/** Reads one definition of tenant (any application: the caller checks ownership). */
+up_status_t up_store_task_definition_get(up_store_t *store, const char *tenant, const char *id,
+                                         up_task_definition_t *out, up_error_t *err);
+
+/** The definitions of tenant created by application app_id (NULL: all), oldest first. */
+up_status_t up_store_task_definition_list(up_store_t *store, const char *tenant, const char *app_id,
+                                          up_task_definition_list_t *out, up_error_t *err);
+
+/** Writes display_name and app_name of a definition. */
+up_status_t up_store_task_definition_update(up_store_t *store, const up_task_definition_t *d,
+                                            up_error_t *err);
+
+/** Deletes a definition with its triggers and tasks. */
+up_status_t up_store_task_definition_delete(up_store_t *store, const char *tenant, const char *id,
+                                            up_error_t *err);
+
+/** Inserts a trigger. UP_NOT_FOUND when the printer or the definition is not the tenant's;
+ *  UP_CONFLICT when the printer has a trigger already (one per printer). */
+up_status_t up_store_task_trigger_create(up_store_t *store, const up_task_trigger_t *t,
+                                         up_error_t *err);
+
+/** Reads one trigger of printer_id (NULL: any printer of the tenant). */
+up_status_t up_store_task_trigger_get(up_store_t *store, const char *tenant, const char *printer_id,
+                                      const char *id, up_task_trigger_t *out, up_error_t *err);
+
+/** The trigger of a printer (UP_NOT_FOUND when it has none). */
+up_status_t up_store_task_trigger_of_printer(up_store_t *store, const char *tenant,
+                                             const char *printer_id, up_task_trigger_t *out,
+                                             up_error_t *err);
+
+/** The triggers of a printer. */
+up_status_t up_store_task_trigger_list(up_store_t *store, const char *tenant,
+                                       const char *printer_id, up_task_trigger_list_t *out,
+                                       up_error_t *err);
+
+/** Deletes a trigger of printer_id; its tasks stay (their trigger_id reads ""). */
+up_status_t up_store_task_trigger_delete(up_store_t *store, const char *tenant,
+                                         const char *printer_id, const char *id, up_error_t *err);
+
+/** Reads one task of definition_id (NULL: any definition of the tenant). */
+up_status_t up_store_task_get(up_store_t *store, const char *tenant, const char *definition_id,
+                              const char *id, up_task_t *out, up_error_t *err);
+
+/** The tasks of a definition, newest first. */
+up_status_t up_store_task_list(up_store_t *store, const char *tenant, const char *definition_id,
+                               up_task_list_t *out, up_error_t *err);
+
+/** The tasks a job triggered, oldest first. */
+up_status_t up_store_task_list_for_job(up_store_t *store, const char *tenant, int64_t job_id,
+                                       up_task_list_t *out, up_error_t *err);
+
+/** Tasks in state processing created before cutoff, of every tenant (for the task timeout). */
+up_status_t up_store_task_list_processing_before(up_store_t *store, up_time_t cutoff,
+                                                 up_task_list_t *out, up_error_t *err);
 
 #endif

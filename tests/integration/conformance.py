@@ -18,6 +18,9 @@ PRINT_JOB = "microsoft.graph.printJob"
 PRINT_DOCUMENT = "microsoft.graph.printDocument"
 PRINT_JOB_STATUS = "microsoft.graph.printJobStatus"
 UPLOAD_SESSION = "microsoft.graph.uploadSession"
+PRINT_TASK_DEFINITION = "microsoft.graph.printTaskDefinition"
+PRINT_TASK_TRIGGER = "microsoft.graph.printTaskTrigger"
+PRINT_TASK = "microsoft.graph.printTask"
 
 # RFC 3339 date-time (the format keyword is not checked by jsonschema without extra packages,
 # so register a checker of our own). The stricter 7-digit Graph shape is asserted by the tests.

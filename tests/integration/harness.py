@@ -274,7 +274,13 @@ def schema_for_path(path):
     or None when the suite has no schema for it."""
     p = urllib.parse.urlsplit(path).path
     segs = [urllib.parse.unquote(s).lower() for s in p.split("/") if s]
-    if len(segs) < 3 or segs[0] not in ("v1.0", "beta") or segs[1] != "print":
+    if len(segs) < 3 or segs[0] not in ("v1.0", "beta"):
+        return None
+    # POST /{version}/printerBase/jobs/{jobId}/redirect answers with the new job.
+    if len(segs) == 5 and segs[1] == "printerbase" and segs[2] == "jobs" and \
+            segs[4] == "redirect":
+        return (conf.PRINT_JOB, False)
+    if segs[1] != "print":
         return None
     s = segs[2:]
     if s == ["printers"]:
@@ -293,6 +299,31 @@ def schema_for_path(path):
         return (conf.CREATE_OPERATION, True)
     if len(s) == 2 and s[0] == "operations":
         return (conf.CREATE_OPERATION, False)
+    # Pull printing: task definitions, their tasks, and the triggers of a printer.
+    if s == ["taskdefinitions"]:
+        return (conf.PRINT_TASK_DEFINITION, True)
+    if len(s) >= 2 and s[0] == "taskdefinitions":
+        t = s[2:]
+        if t == []:
+            return (conf.PRINT_TASK_DEFINITION, False)
+        if t == ["tasks"]:
+            return (conf.PRINT_TASK, True)
+        if len(t) == 2 and t[0] == "tasks":
+            return (conf.PRINT_TASK, False)
+        if len(t) == 3 and t[0] == "tasks" and t[2] == "definition":
+            return (conf.PRINT_TASK_DEFINITION, False)
+        if len(t) == 3 and t[0] == "tasks" and t[2] == "trigger":
+            return (conf.PRINT_TASK_TRIGGER, False)
+        return None
+    if len(s) >= 3 and s[0] == "printers" and s[2] == "tasktriggers":
+        t = s[3:]
+        if t == []:
+            return (conf.PRINT_TASK_TRIGGER, True)
+        if len(t) == 1:
+            return (conf.PRINT_TASK_TRIGGER, False)
+        if len(t) == 2 and t[1] == "definition":
+            return (conf.PRINT_TASK_DEFINITION, False)
+        return None
     # Print jobs, under a printer or a share: .../{printers|shares}/{id}/jobs...
     if len(s) >= 3 and s[0] in ("printers", "shares") and s[2] == "jobs":
         j = s[3:]
@@ -302,6 +333,12 @@ def schema_for_path(path):
             return (conf.PRINT_JOB, False)
         if len(j) == 2 and j[1] == "start":
             return (conf.PRINT_JOB_STATUS, False)
+        if len(j) == 2 and j[1] == "redirect":
+            return (conf.PRINT_JOB, False)
+        if len(j) == 2 and j[1] == "tasks":
+            return (conf.PRINT_TASK, True)
+        if len(j) == 3 and j[1] == "tasks":
+            return (conf.PRINT_TASK, False)
         if len(j) == 2 and j[1] == "documents":
             return (conf.PRINT_DOCUMENT, True)
         if len(j) == 3 and j[1] == "documents":

@@ -33,6 +33,8 @@ MODULES = [
     "test_flow",
     "test_device",
     "test_job_restart",
+    "test_pull",
+    "test_pull_refusals",
 ]
 
 

@@ -146,3 +146,61 @@ class JobConformanceSelfTests(unittest.TestCase):
         for method, path, status, expected in cases:
             with self.subTest(request="%s %s %d" % (method, path, status)):
                 self.assertEqual(m(method, path, status), expected)
+
+
+class PullConformanceSelfTests(unittest.TestCase):
+    """Pull printing: task definitions, triggers and tasks."""
+
+    setUp = ConformanceSelfTests.setUp
+    errors = ConformanceSelfTests.errors
+
+    TASK = {"id": "3b1c8e1e-1111-4222-8333-444455556666",
+            "parentUrl": "http://x/v1.0/print/printers/p/jobs/7",
+            "status": {"state": "processing", "description": "Held for the application."}}
+
+    def test_valid_definition_trigger_task(self):
+        self.assertEqual(self.errors(conf.PRINT_TASK_DEFINITION, {
+            "id": "d", "displayName": "Pull",
+            "createdBy": {"appId": "a", "displayName": "Contoso Pull"}}), [])
+        self.assertEqual(self.errors(conf.PRINT_TASK_TRIGGER, {"id": "t", "event": "jobStarted"}),
+                         [])
+        self.assertEqual(self.errors(conf.PRINT_TASK, self.TASK), [])
+        job = copy.deepcopy(JOB)
+        job["tasks"] = [self.TASK]
+        self.assertEqual(self.errors(conf.PRINT_JOB, job), [])
+
+    def test_bad_values_are_rejected(self):
+        self.assertTrue(self.errors(conf.PRINT_TASK_TRIGGER, {"id": "t", "event": "jobFinished"}))
+        self.assertTrue(self.errors(conf.PRINT_TASK_DEFINITION, {"id": "d", "displayName": 3}))
+        self.assertTrue(self.errors(conf.PRINT_TASK_DEFINITION, {"createdBy": {"appId": 3}}))
+        for state in ("done", None, 1):
+            with self.subTest(state=state):
+                task = copy.deepcopy(self.TASK)
+                task["status"]["state"] = state
+                self.assertTrue(self.errors(conf.PRINT_TASK, task))
+        job = copy.deepcopy(JOB)
+        job["tasks"] = [{"status": {"state": "finished"}}]
+        self.assertTrue(self.errors(conf.PRINT_JOB, job))
+
+    def test_path_mapping(self):
+        from harness import schema_for_response as m
+        D = "/v1.0/print/taskDefinitions"
+        T = "/beta/print/printers/p/taskTriggers"
+        cases = [("GET", D, 200, (conf.PRINT_TASK_DEFINITION, True)),
+                 ("POST", D, 201, (conf.PRINT_TASK_DEFINITION, True)),
+                 ("PATCH", D + "/d", 200, (conf.PRINT_TASK_DEFINITION, False)),
+                 ("GET", D + "/d/tasks", 200, (conf.PRINT_TASK, True)),
+                 ("PATCH", D + "/d/tasks/t", 200, (conf.PRINT_TASK, False)),
+                 ("GET", D + "/d/tasks/t/definition", 200, (conf.PRINT_TASK_DEFINITION, False)),
+                 ("GET", D + "/d/tasks/t/trigger", 200, (conf.PRINT_TASK_TRIGGER, False)),
+                 ("GET", T, 200, (conf.PRINT_TASK_TRIGGER, True)),
+                 ("POST", T, 201, (conf.PRINT_TASK_TRIGGER, True)),
+                 ("GET", T + "/t", 200, (conf.PRINT_TASK_TRIGGER, False)),
+                 ("PATCH", "/v1.0/print/printers/p/jobs/1", 200, (conf.PRINT_JOB, False)),
+                 ("POST", "/v1.0/print/shares/s/jobs/1/redirect", 200, (conf.PRINT_JOB, False)),
+                 ("POST", "/beta/printerBase/jobs/1/redirect", 200, (conf.PRINT_JOB, False)),
+                 ("GET", "/v1.0/printerBase/jobs/1", 200, None),
+                 ("POST", "/v1.0/print/printers/p/jobs/1/abort", 204, None)]
+        for method, path, status, expected in cases:
+            with self.subTest(request="%s %s %d" % (method, path, status)):
+                self.assertEqual(m(method, path, status), expected)
