@@ -18,7 +18,7 @@
 #define SENTINEL          "unknownFutureValue"
 #define PATH_SIZE         256 /* property path kept for messages, bytes with the NUL */
 #define SHOW_MAX          64  /* client-supplied text quoted in a message, bytes */
-#define ENUM_LIST_ALL_MAX 40  /* enums up to this many members are listed in full */
+#define ENUM_LIST_ALL_MAX 100 /* enums up to this many members are listed in full */
 #define ENUM_LIST_FEW     10  /* members named for larger enums */
 
 /* Version masks (one bit per up_api_version_t). */
@@ -251,7 +251,7 @@ static const char *show(const char *s, size_t len, char out[SHOW_MAX + 4])
 static bool fail(vctx_t *c, const char *fmt, ...) UP_PRINTF(2, 3);
 static bool fail(vctx_t *c, const char *fmt, ...)
 {
-  char msg[1024];
+  char msg[sizeof(((up_error_t *)0)->message) + 512];
   char target[sizeof(((up_error_t *)0)->target)];
   va_list ap;
   int n;
@@ -301,7 +301,7 @@ static bool fail_enum(vctx_t *c, const stype_t *t, const char *value, size_t vle
 {
   char shown[SHOW_MAX + 4];
   char prop[PATH_SIZE + 32] = "";
-  char msg[512];
+  char msg[sizeof(((up_error_t *)0)->message)];
   size_t len = 0, count = 0, listed = 0, size;
   bool all;
 

@@ -42,7 +42,7 @@ typedef enum up_status {
 typedef struct up_error {
   up_status_t status; /**< what went wrong */
   char code[48];      /**< Graph error.code; "" = the default for status */
-  char message[512];  /**< human-readable message, safe to send to the client */
+  char message[2048]; /**< human-readable message, safe to send to the client */
   char target[128];   /**< offending property path ("configuration.colorMode") or "" */
 } up_error_t;
 
