@@ -88,15 +88,23 @@ up_status_t up_job_configuration_check(const up_app_t *app, const json_t *config
   if (json_is_array(ranges = json_object_get(config, "pageRanges"))) {
     json_array_foreach(ranges, i, range)
     {
-      const json_t *s = json_object_get(range, "start"), *e = json_object_get(range, "end");
+      /* beta's integerRange also has minimum and maximum (the older names of start and end):
+       * every bound given is checked. */
+      const json_t *s = json_object_get(range, "start"), *e = json_object_get(range, "end"),
+                   *lo = json_object_get(range, "minimum"), *hi = json_object_get(range, "maximum");
       json_int_t start = json_is_integer(s) ? json_integer_value(s) : 1;
       json_int_t end = json_is_integer(e) ? json_integer_value(e) : start;
-      if (start < 1 || end < start) {
+      json_int_t min = json_is_integer(lo) ? json_integer_value(lo) : start;
+      json_int_t max = json_is_integer(hi)   ? json_integer_value(hi)
+                       : json_is_integer(lo) ? min
+                                             : end;
+      if (start < 1 || end < start || min < 1 || max < min) {
         char rpath[128];
         snprintf(rpath, sizeof(rpath), "%s.pageRanges[%zu]", path, i);
         up_error_set(err, UP_INVALID, NULL,
                      "Property '%s' must be a page range with 1 <= start <= end (it is %lld-%lld).",
-                     rpath, (long long)start, (long long)end);
+                     rpath, (long long)(start < 1 || end < start ? start : min),
+                     (long long)(start < 1 || end < start ? end : max));
         up_error_set_target(err, rpath);
         return UP_INVALID;
       }

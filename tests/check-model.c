@@ -411,6 +411,50 @@ START_TEST(test_job_configuration)
 }
 END_TEST
 
+/* beta's integerRange has minimum and maximum too: checked like start and end. */
+static const struct {
+  const char *body;
+  bool ok;
+} beta_ranges[] = {
+    {"{\"configuration\":{\"pageRanges\":[{\"minimum\":1,\"maximum\":3}]}}", true},
+    {"{\"configuration\":{\"pageRanges\":[{\"minimum\":2}]}}", true},
+    {"{\"configuration\":{\"pageRanges\":[{\"start\":1,\"end\":4,\"minimum\":1,\"maximum\":4}]}}",
+     true},
+    {"{\"configuration\":{\"pageRanges\":[{\"minimum\":5,\"maximum\":1}]}}", false},
+    {"{\"configuration\":{\"pageRanges\":[{\"minimum\":0,\"maximum\":1}]}}", false},
+    {"{\"configuration\":{\"pageRanges\":[{\"minimum\":-3}]}}", false},
+    {"{\"configuration\":{\"pageRanges\":[{\"start\":1,\"end\":2},{\"maximum\":0}]}}", false},
+};
+
+START_TEST(test_job_configuration_beta_ranges)
+{
+  up_app_t app;
+  up_error_t err;
+  up_job_t j;
+  memset(&app, 0, sizeof(app));
+  memset(&j, 0, sizeof(j));
+  ck_assert_int_eq(up_schema_load(&app.schema, &err), UP_OK);
+  json_t *body = json_loads(beta_ranges[_i].body, 0, NULL);
+  ck_assert_ptr_nonnull(body);
+  up_status_t st = up_job_from_create(&app, body, UP_API_BETA, &j, &err);
+  if (beta_ranges[_i].ok) {
+    ck_assert_msg(st == UP_OK, "%s: %s", beta_ranges[_i].body, err.message);
+  } else {
+    ck_assert_msg(st == UP_INVALID, "%s accepted", beta_ranges[_i].body);
+    ck_assert_msg(strncmp(err.target, "configuration.pageRanges[", 25) == 0, "%s: target '%s'",
+                  beta_ranges[_i].body, err.target);
+  }
+  /* v1.0 has no minimum and maximum at all. */
+  up_job_fini(&j);
+  memset(&j, 0, sizeof(j));
+  if (strstr(beta_ranges[_i].body, "minimum") || strstr(beta_ranges[_i].body, "maximum"))
+    ck_assert_int_eq(up_job_from_create(&app, body, UP_API_V1, &j, &err), UP_INVALID);
+  up_job_fini(&j);
+  json_decref(body);
+  up_schema_free(app.schema);
+}
+END_TEST
+
 int main(void)
 {
   up_log_set_level(UP_LOG_ERROR);
@@ -418,6 +462,8 @@ int main(void)
   TCase *tc = tcase_create("core");
   tcase_add_loop_test(tc, test_bind, 0, sizeof(binds) / sizeof(binds[0]));
   tcase_add_test(tc, test_render_printer);
+  tcase_add_loop_test(tc, test_job_configuration_beta_ranges, 0,
+                      sizeof(beta_ranges) / sizeof(beta_ranges[0]));
   tcase_add_test(tc, test_render_share_and_operation);
   tcase_add_loop_test(tc, test_check_body, 0, sizeof(bodies) / sizeof(bodies[0]));
   tcase_add_test(tc, test_select_and_context);
