@@ -107,6 +107,28 @@ static void document_path(const up_app_t *app, const char *document_id, char *ou
   snprintf(out, len, "%s/%s", app->documents_dir, document_id);
 }
 
+/* The last fragment makes the spool file the document's content (publish) and then records the
+ * completion; a server stopped between the two leaves a session whose spool file is gone while
+ * its content is the document's file. Any later fragment of that session (the client repeats the
+ * one it got no answer for) first takes the content back, so that nothing received is lost.
+ * Called with the registry locked, once the fragment's range is reserved: no other fragment of
+ * the session can be finishing. */
+static up_status_t recover_spool(up_app_t *app, const up_upload_t *u, up_error_t *err)
+{
+  char spool[1200], doc[1200];
+  spool_path(app, u->id, spool, sizeof(spool));
+  if (access(spool, F_OK) == 0 || errno != ENOENT)
+    return UP_OK;
+  document_path(app, u->document_id, doc, sizeof(doc));
+  if (rename(doc, spool) != 0)
+    return up_error_set(err, UP_INTERNAL, NULL,
+                        "The data received for this upload session was lost (%s); delete the "
+                        "session and upload the document again.",
+                        strerror(errno));
+  up_log(UP_LOG_WARN, "upload %s: recovered the content published before a restart", u->id);
+  return UP_OK;
+}
+
 /* Reads the session a URL names and checks its token and lifetime: 404 for an unknown or
  * expired session, 401 for a wrong token. */
 static up_status_t find_upload(up_app_t *app, const up_request_t *req, up_upload_t *u,
@@ -251,6 +273,8 @@ static up_status_t put_begin(up_app_t *app, const up_request_t *req, void **stat
       st = up_error_set(err, UP_NOMEM, NULL, "Out of memory.");
     else
       s->reserved = true;
+    if (s->reserved && got.n > 0) /* released by put_release when this fails */
+      st = recover_spool(app, &fresh, err);
     if (f && !s->reserved && f->ranges.n == 0)
       unreserve(app->uploads, s->session.id, 0, -1);
     up_upload_fini(&fresh);

@@ -3,11 +3,12 @@ in parallel, every refusal), GET/DELETE of a session, expiry, size limits, and d
 through $value."""
 
 import calendar
+import os
 import time
 import urllib.parse
 import uuid
 
-from harness import http_request, raw_request
+from harness import admin_token, app_token, http_request, raw_request
 from jobkit import (FRAGMENT_LIMIT, MIB, PAUSED_STATUS, SUPPORTED_CONTENT_TYPES,
                     JobCliTestCase, JobTestCase, document_bytes, parse_ranges,
                     random_fragments, sha256)
@@ -474,6 +475,84 @@ class DownloadTests(UploadTestCase):
 
 
 class UploadLimitTests(JobCliTestCase):
+
+    def test_the_printers_own_content_types(self):
+        self.serve(args=["--sim-job-ms", "50"])
+        # A printer without a physical device, registered by an administrator through an
+        # application: that application sets its capabilities (reference 3.10).
+        app_id = str(uuid.uuid4())
+        p = self.create_printer(token=admin_token(self.data, app=app_id),
+                                hasPhysicalDevice=False, physicalDeviceId=None)
+        pid, app = p["id"], app_token(self.data, app_id)
+        sid = self.create_share(pid)["id"]
+        t = self.share_target(sid)
+        job = self.create_job(t)
+        did = job["documents"][0]["id"]
+        path = t.document(job["id"], did) + "/createUploadSession"
+
+        def session(ctype):
+            return self.post(path, {"properties": {"documentName": "a", "contentType": ctype,
+                                                   "size": 10}}, token=t.token)
+        # The default list takes image/urf; a printer whose capabilities say otherwise does not.
+        self.assertEqual(session("image/urf").status, 200)
+        r = self.patch("/v1.0/print/printers/%s" % pid,
+                       {"capabilities": {"contentTypes": ["application/pdf"]}}, token=app)
+        self.assertEqual(r.status, 200, r)
+        err = self.assert_error(session("image/urf"), 400)
+        self.assertIn("image/urf", err["message"])
+        self.assertEqual(session("application/pdf").status, 200)
+        r = self.patch("/v1.0/print/printers/%s" % pid,
+                       {"capabilities": {"contentTypes": ["image/urf", "application/PDF"]}},
+                       token=app)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(session("image/urf").status, 200)
+        self.assertEqual(session("application/pdf").status, 200)  # media types ignore case
+        self.assert_error(session("application/oxps"), 400)
+
+    def test_deleted_session_leaves_no_spool_file(self):
+        self.serve(args=["--sim-job-ms", "50"])
+        pid, sid = self.printer_and_share()
+        t = self.share_target(sid)
+        job = self.create_job(t)
+        s = self.create_session(t, job["id"], job["documents"][0]["id"], 1000)
+        up = self.upload_path(s["uploadUrl"])
+        self.assertEqual(self.put_range(up, b"x" * 100, 0, 1000).status, 202)
+        spools = os.listdir(os.path.join(self.data, "uploads"))
+        self.assertEqual(len(spools), 1, spools)
+        self.assertEqual(os.path.getsize(os.path.join(self.data, "uploads", spools[0])), 100)
+        r = http_request(self.server, "DELETE", up)
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(os.listdir(os.path.join(self.data, "uploads")), [])
+
+    def test_last_fragment_after_a_crash_between_publish_and_record(self):
+        # The last fragment renames the spool file to the document, then records the completion.
+        # A server killed in between leaves the spool file gone and the session one hole short;
+        # the client repeats that fragment and must get the whole content, not a sparse file.
+        base = "http://uploads.example.test"
+        self.serve(base_url=base, args=["--sim-job-ms", "50"])
+        pid, sid = self.printer_and_share()
+        t = self.share_target(sid)
+        job = self.create_job(t)
+        jid, did = job["id"], job["documents"][0]["id"]
+        data = document_bytes(300000, 11)
+        s = self.create_session(t, jid, did, len(data))
+        up = self.upload_path(s["uploadUrl"])
+        self.assertEqual(self.put_range(up, data[:200000], 0, len(data)).status, 202)
+        self.server.kill()
+        spools = os.listdir(os.path.join(self.data, "uploads"))
+        self.assertEqual(len(spools), 1, spools)
+        spool = os.path.join(self.data, "uploads", spools[0])
+        with open(spool, "r+b") as f:  # what the last fragment wrote before the crash
+            f.seek(200000)
+            f.write(data[200000:])
+        os.rename(spool, os.path.join(self.data, "documents", did))
+        self.serve(base_url=base, args=["--sim-job-ms", "50"])
+        self.assertEqual(self.session_state(up).get("nextExpectedRanges"), ["200000-299999"])
+        r = self.put_range(up, data[200000:], 200000, len(data))
+        self.assertEqual(r.status, 201, r)
+        got = self.download(t, jid, did).body
+        self.assertEqual(len(got), len(data))
+        self.assertEqual(sha256(got), sha256(data))
 
     def test_max_document_mb(self):
         self.serve(args=["--sim-job-ms", "50", "--max-document-mb", "1"])
