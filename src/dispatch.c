@@ -146,6 +146,8 @@ void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, con
   }
   ex->req.method = up_method_parse(method);
   ex->body.limit = (size_t)app->config.max_json_kb * 1024;
+  ex->has_body = declared_length > 0 ||
+                 (declared_length < 0 && up_request_header(&ex->req, "Transfer-Encoding"));
 
   if (url_len > (size_t)app->config.max_url_kb * 1024 || !raw_url) {
     up_error_set(&err, UP_URI_TOO_LONG, NULL,
@@ -172,6 +174,8 @@ void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, con
   ex->req.path = ex->m.path;
   ex->req.params = ex->m.params;
   const up_route_t *route = ex->m.route;
+  if (route->body_kb && (size_t)route->body_kb * 1024 < ex->body.limit)
+    ex->body.limit = (size_t)route->body_kb * 1024;
 
   /* A declared body over the limit is refused before it is read. */
   if (route->body != UP_BODY_STREAM && declared_length >= 0 &&
@@ -204,7 +208,11 @@ void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, con
 
 bool up_exchange_answer_now(const up_exchange_t *ex)
 {
-  return ex->err.status == UP_TOO_LARGE || ex->err.status == UP_URI_TOO_LONG || ex->body.too_large;
+  /* A URL over the limit is answered like any other failure, after the request (the
+   * connection stays open), unless a body follows: that is not read. */
+  if (ex->err.status == UP_URI_TOO_LONG)
+    return ex->has_body;
+  return ex->err.status == UP_TOO_LARGE || ex->body.too_large;
 }
 
 void up_exchange_body(up_exchange_t *ex, const char *data, size_t size)
@@ -334,7 +342,7 @@ void up_dispatch(up_app_t *app, const up_dispatch_in_t *in, up_answer_t *out)
                     in->glue);
   if (b && b->too_large && ex.m.route && ex.m.route->body != UP_BODY_STREAM)
     ex.body.too_large = true;
-  if (b)
+  if (b && b->limit < ex.body.limit) /* the route's limit, unless the caller's is lower */
     ex.body.limit = b->limit;
   if (b && b->failed)
     ex.body.failed = true;

@@ -50,6 +50,7 @@ typedef struct up_exchange {
   up_request_t req;         /**< what the handler sees */
   up_error_t err;           /**< the first failure, answered at the end */
   up_body_t body;           /**< JSON routes: the accumulated body */
+  bool has_body;            /**< a body follows the headers (Content-Length > 0, or chunked) */
   bool routed;              /**< m and req are valid */
   bool stream_begun;        /**< the stream's begin succeeded: release is due */
   up_time_t started;        /**< for the log */

@@ -7,25 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define V1       UP_API_V1
-#define BETA     UP_API_BETA
-#define BOTH     (UP_API_V1 | UP_API_BETA)
-#define GET      UP_METHOD_GET
-#define POST     UP_METHOD_POST
-#define PATCH    UP_METHOD_PATCH
-#define DELETE   UP_METHOD_DELETE
-#define NONE     UP_BODY_NONE
-#define JSON     UP_BODY_JSON
-#define SEL      UP_QUERY_SELECT
-#define EXP      UP_QUERY_EXPAND
-#define PUT      UP_METHOD_PUT
-#define STREAM   UP_BODY_STREAM
-#define JSON_OPT UP_BODY_JSON_OPT
-#define ROOT     UP_API_ROOT
+#define V1     UP_API_V1
+#define BETA   UP_API_BETA
+#define BOTH   (UP_API_V1 | UP_API_BETA)
+#define GET    UP_METHOD_GET
+#define POST   UP_METHOD_POST
+#define PATCH  UP_METHOD_PATCH
+#define DELETE UP_METHOD_DELETE
+/* Body kind and limit, two columns: the default limit is --max-json-kb. */
+#define NONE            UP_BODY_NONE, 0
+#define JSON            UP_BODY_JSON, 0
+#define JSON_KB(kb)     UP_BODY_JSON, kb
+#define JSON_OPT_KB(kb) UP_BODY_JSON_OPT, kb
+#define SEL             UP_QUERY_SELECT
+#define EXP             UP_QUERY_EXPAND
+#define PUT             UP_METHOD_PUT
+#define STREAM          UP_BODY_STREAM, 0
+#define JSON_OPT        UP_BODY_JSON_OPT, 0
+#define ROOT            UP_API_ROOT
 
 /* The one route table: every Graph operation the server answers. Columns: method, pattern
- * (relative to the version root; {x} matches one non-empty segment), handler, body kind,
- * versions, supported query options, anonymous. Later columns (permissions) slot in here. */
+ * (relative to the version root; {x} matches one non-empty segment), handler, body kind and
+ * body limit, versions, supported query options, stream operations, anonymous. Later columns
+ * (permissions) slot in here. Bodies that are a few small members get a small limit. */
 const up_route_t up_routes[] = {
     /* Printers (reference 2.2) */
     {POST, "/print/printers/create", up_api_printers_create, JSON, BOTH, 0, NULL, false},
@@ -47,17 +51,18 @@ const up_route_t up_routes[] = {
     {GET, "/print/operations/{operationId}/printer", up_api_operation_printer_get, NONE, BOTH, SEL,
      NULL, false},
     /* Shares (reference 2.3; /print/printerShares is beta's deprecated alias) */
-    {POST, "/print/shares", up_api_shares_create, JSON, BOTH, 0, NULL, false},
+    {POST, "/print/shares", up_api_shares_create, JSON_KB(64), BOTH, 0, NULL, false},
     {GET, "/print/shares", up_api_shares_list, NONE, BOTH, SEL, NULL, false},
     {GET, "/print/shares/{shareId}", up_api_share_get, NONE, BOTH, SEL, NULL, false},
-    {PATCH, "/print/shares/{shareId}", up_api_share_patch, JSON, BOTH, 0, NULL, false},
+    {PATCH, "/print/shares/{shareId}", up_api_share_patch, JSON_KB(64), BOTH, 0, NULL, false},
     {DELETE, "/print/shares/{shareId}", up_api_share_delete, NONE, BOTH, 0, NULL, false},
     {GET, "/print/shares/{shareId}/printer", up_api_share_printer_get, NONE, BOTH, SEL, NULL,
      false},
-    {POST, "/print/printerShares", up_api_shares_create, JSON, BETA, 0, NULL, false},
+    {POST, "/print/printerShares", up_api_shares_create, JSON_KB(64), BETA, 0, NULL, false},
     {GET, "/print/printerShares", up_api_shares_list, NONE, BETA, SEL, NULL, false},
     {GET, "/print/printerShares/{shareId}", up_api_share_get, NONE, BETA, SEL, NULL, false},
-    {PATCH, "/print/printerShares/{shareId}", up_api_share_patch, JSON, BETA, 0, NULL, false},
+    {PATCH, "/print/printerShares/{shareId}", up_api_share_patch, JSON_KB(64), BETA, 0, NULL,
+     false},
     {DELETE, "/print/printerShares/{shareId}", up_api_share_delete, NONE, BETA, 0, NULL, false},
     {GET, "/print/printerShares/{shareId}/printer", up_api_share_printer_get, NONE, BETA, SEL, NULL,
      false},
@@ -75,7 +80,7 @@ const up_route_t up_routes[] = {
     {GET, "/print/printers/{printerId}/jobs/{jobId}/documents/{documentId}", up_api_document_get,
      NONE, BOTH, SEL, NULL, false},
     {POST, "/print/printers/{printerId}/jobs/{jobId}/documents/{documentId}/createUploadSession",
-     up_api_upload_create, JSON, BOTH, 0, NULL, false},
+     up_api_upload_create, JSON_KB(16), BOTH, 0, NULL, false},
     {GET, "/print/printers/{printerId}/jobs/{jobId}/documents/{documentId}/$value",
      up_api_document_value, NONE, BOTH, 0, NULL, false},
     {POST, "/print/shares/{shareId}/jobs", up_api_jobs_create, JSON, BOTH, 0, NULL, false},
@@ -91,42 +96,42 @@ const up_route_t up_routes[] = {
     {GET, "/print/shares/{shareId}/jobs/{jobId}/documents/{documentId}", up_api_document_get, NONE,
      BOTH, SEL, NULL, false},
     {POST, "/print/shares/{shareId}/jobs/{jobId}/documents/{documentId}/createUploadSession",
-     up_api_upload_create, JSON, BOTH, 0, NULL, false},
+     up_api_upload_create, JSON_KB(16), BOTH, 0, NULL, false},
     {GET, "/print/shares/{shareId}/jobs/{jobId}/documents/{documentId}/$value",
      up_api_document_value, NONE, BOTH, 0, NULL, false},
     {PATCH, "/print/printers/{printerId}/jobs/{jobId}", up_api_job_patch, JSON, BOTH, 0, NULL,
      false},
-    {POST, "/print/printers/{printerId}/jobs/{jobId}/abort", up_api_job_abort, JSON_OPT, BOTH, 0,
-     NULL, false},
+    {POST, "/print/printers/{printerId}/jobs/{jobId}/abort", up_api_job_abort, JSON_OPT_KB(16),
+     BOTH, 0, NULL, false},
     {POST, "/print/printers/{printerId}/jobs/{jobId}/redirect", up_api_job_redirect, JSON, BOTH, 0,
      NULL, false},
     {PATCH, "/print/shares/{shareId}/jobs/{jobId}", up_api_job_patch, JSON, BOTH, 0, NULL, false},
-    {POST, "/print/shares/{shareId}/jobs/{jobId}/abort", up_api_job_abort, JSON_OPT, BOTH, 0, NULL,
-     false},
+    {POST, "/print/shares/{shareId}/jobs/{jobId}/abort", up_api_job_abort, JSON_OPT_KB(16), BOTH, 0,
+     NULL, false},
     {POST, "/print/shares/{shareId}/jobs/{jobId}/redirect", up_api_job_redirect, JSON, BOTH, 0,
      NULL, false},
     /* Pull printing (reference 2.5, 3.12, 3.13): definitions, triggers, tasks, and the
      * application's operations on held jobs; /printerBase/jobs/{id}/redirect names a job by id. */
-    {POST, "/print/taskDefinitions", up_api_definitions_create, JSON, BOTH, 0, NULL, false},
+    {POST, "/print/taskDefinitions", up_api_definitions_create, JSON_KB(16), BOTH, 0, NULL, false},
     {GET, "/print/taskDefinitions", up_api_definitions_list, NONE, BOTH, 0, NULL, false},
     {GET, "/print/taskDefinitions/{taskDefinitionId}", up_api_definition_get, NONE, BOTH, 0, NULL,
      false},
-    {PATCH, "/print/taskDefinitions/{taskDefinitionId}", up_api_definition_patch, JSON, BOTH, 0,
-     NULL, false},
+    {PATCH, "/print/taskDefinitions/{taskDefinitionId}", up_api_definition_patch, JSON_KB(16), BOTH,
+     0, NULL, false},
     {DELETE, "/print/taskDefinitions/{taskDefinitionId}", up_api_definition_delete, NONE, BOTH, 0,
      NULL, false},
     {GET, "/print/taskDefinitions/{taskDefinitionId}/tasks", up_api_tasks_list, NONE, BOTH, 0, NULL,
      false},
     {GET, "/print/taskDefinitions/{taskDefinitionId}/tasks/{taskId}", up_api_task_get, NONE, BOTH,
      0, NULL, false},
-    {PATCH, "/print/taskDefinitions/{taskDefinitionId}/tasks/{taskId}", up_api_task_patch, JSON,
-     BOTH, 0, NULL, false},
+    {PATCH, "/print/taskDefinitions/{taskDefinitionId}/tasks/{taskId}", up_api_task_patch,
+     JSON_KB(16), BOTH, 0, NULL, false},
     {GET, "/print/taskDefinitions/{taskDefinitionId}/tasks/{taskId}/definition",
      up_api_task_definition_get, NONE, BOTH, 0, NULL, false},
     {GET, "/print/taskDefinitions/{taskDefinitionId}/tasks/{taskId}/trigger",
      up_api_task_trigger_get, NONE, BOTH, 0, NULL, false},
-    {POST, "/print/printers/{printerId}/taskTriggers", up_api_triggers_create, JSON, BOTH, 0, NULL,
-     false},
+    {POST, "/print/printers/{printerId}/taskTriggers", up_api_triggers_create, JSON_KB(16), BOTH, 0,
+     NULL, false},
     {GET, "/print/printers/{printerId}/taskTriggers", up_api_triggers_list, NONE, BOTH, 0, NULL,
      false},
     {GET, "/print/printers/{printerId}/taskTriggers/{taskTriggerId}", up_api_trigger_get, NONE,
@@ -145,10 +150,11 @@ const up_route_t up_routes[] = {
     {POST, "/_uprintd/printers/{printerId}/hold", up_api_control_hold, NONE, ROOT, 0, NULL, false},
     {POST, "/_uprintd/printers/{printerId}/release", up_api_control_release, NONE, ROOT, 0, NULL,
      false},
-    {POST, "/_uprintd/printers/{printerId}/complete", up_api_control_complete, JSON_OPT, ROOT, 0,
-     NULL, false},
-    {POST, "/_uprintd/printers/{printerId}/fail", up_api_control_fail, JSON, ROOT, 0, NULL, false},
-    {0, NULL, NULL, 0, 0, 0, NULL, false},
+    {POST, "/_uprintd/printers/{printerId}/complete", up_api_control_complete, JSON_OPT_KB(4), ROOT,
+     0, NULL, false},
+    {POST, "/_uprintd/printers/{printerId}/fail", up_api_control_fail, JSON_KB(4), ROOT, 0, NULL,
+     false},
+    {0, NULL, NULL, 0, 0, 0, 0, NULL, false},
 };
 
 static const char *const method_names[] = {"GET",    "POST", "PATCH",  "PUT",

@@ -18,13 +18,18 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* How long a stopping server waits for the requests in progress to finish. */
+#define SHUTDOWN_GRACE_MS 5000
+
 struct up_server {
   struct MHD_Daemon *daemon; /* NULL until started */
+  atomic_int in_flight;      /* requests begun (URI seen) and not yet completed */
   up_app_t *app;             /* set by up_server_start */
   int fd;                    /* the listening socket */
   bool ipv6;
@@ -49,6 +54,7 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
   req_ctx_t *ctx = calloc(1, sizeof(*ctx));
   if (!ctx)
     return NULL;
+  atomic_fetch_add(&srv->in_flight, 1);
   ctx->con = con;
   ctx->raw_url_len = strlen(uri);
   if (ctx->raw_url_len <= (size_t)srv->app->config.max_url_kb * 1024)
@@ -59,11 +65,12 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
 static void completed_cb(void *cls, struct MHD_Connection *con, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-  (void)cls;
+  up_server_t *srv = cls;
   (void)con;
   (void)toe;
   req_ctx_t *ctx = *con_cls;
   if (ctx) {
+    atomic_fetch_sub(&srv->in_flight, 1);
     up_exchange_fini(&ctx->ex);
     free(ctx->raw_url);
     free(ctx);
@@ -249,12 +256,18 @@ void up_server_stop(up_server_t *srv)
 {
   if (!srv)
     return;
-  /* Stop accepting; MHD_stop_daemon then waits for the worker threads, whose current
-   * requests complete first. */
+  /* Stop accepting new connections; let the requests in progress (also those whose body is
+   * still arriving) finish, for SHUTDOWN_GRACE_MS at most; then close every connection. */
   if (srv->daemon) {
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
       close(fd);
+    for (int waited = 0; atomic_load(&srv->in_flight) > 0 && waited < SHUTDOWN_GRACE_MS;
+         waited += 10)
+      usleep(10 * 1000);
+    if (atomic_load(&srv->in_flight) > 0)
+      up_log(UP_LOG_WARN, "stopping with %d request(s) still in progress",
+             atomic_load(&srv->in_flight));
     MHD_stop_daemon(srv->daemon);
   } else {
     close(srv->fd);

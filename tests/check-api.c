@@ -5,6 +5,7 @@
 #include "test-util.h"
 #include "uprintd/app.h"
 #include "uprintd/response.h"
+#include "uprintd/router.h"
 
 #include <check.h>
 #include <ctype.h>
@@ -248,6 +249,37 @@ START_TEST(test_request_errors)
   up_dispatch_too_long(app, 99999, fake_header, &f, &a);
   ck_assert_int_eq(a.status, 414);
   free(a.body);
+}
+END_TEST
+
+/* A route's body limit (the table's column) refuses bodies the global limit would take. */
+START_TEST(test_route_body_limit)
+{
+  json_t *e;
+  char url[256];
+  const char *id = make_printer(admin);
+  size_t n = 20 * 1024;
+  char *big = malloc(n + 64);
+  ck_assert_ptr_nonnull(big);
+  /* A JSON object of 20 KiB: under --max-json-kb and the share route's 64 KiB, over
+   * createUploadSession's 16 KiB. */
+  strcpy(big, "{\"displayName\":\"");
+  memset(big + strlen(big), 'a', n);
+  strcpy(big + 16 + n, "\"}");
+  ck_assert_uint_lt(strlen(big), (size_t)app->config.max_json_kb * 1024);
+  snprintf(url, sizeof(url), "/v1.0/print/printers/%s/jobs/1/documents/x/createUploadSession", id);
+  ck_assert_int_eq(req("POST", url, big, &e), 413);
+  ck_assert_ptr_nonnull(
+      strstr(json_string_value(json_object_get(json_object_get(e, "error"), "message")), "16 KiB"));
+  json_decref(e);
+  /* The share route takes it (and refuses it for what it says: too long a name). */
+  ck_assert_int_eq(req("POST", "/v1.0/print/shares", big, &e), 400);
+  json_decref(e);
+  free(big);
+  /* Routes without a JSON body have no limit of their own. */
+  for (const up_route_t *r = up_routes; r->pattern; r++)
+    if (r->body == UP_BODY_NONE || r->body == UP_BODY_STREAM)
+      ck_assert_uint_eq(r->body_kb, 0);
 }
 END_TEST
 
@@ -523,6 +555,7 @@ int main(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_headers_and_envelope);
   tcase_add_test(tc, test_request_errors);
+  tcase_add_test(tc, test_route_body_limit);
   tcase_add_test(tc, test_printer_lifecycle);
   tcase_add_test(tc, test_app_patch);
   tcase_add_test(tc, test_shares);

@@ -99,6 +99,7 @@ typedef struct up_route {
   const char *pattern; /**< "/print/printers/{id}"; literal segments match case-insensitively */
   up_handler_fn handler;
   up_body_kind_t body;           /**< body kind */
+  unsigned body_kb;              /**< largest body in KiB (0: --max-json-kb; never above it) */
   unsigned versions;             /**< bit mask of up_api_version_t (UP_API_V1 | UP_API_BETA) */
   unsigned query;                /**< UP_QUERY_* options the route supports; others are 400 */
   const up_stream_ops_t *stream; /**< UP_BODY_STREAM routes: the body's operations */

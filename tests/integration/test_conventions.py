@@ -378,6 +378,22 @@ class LimitTests(ServerTestCase):
         self.assert_error(r, 414, "requestUriTooLong")
         self.assert_still_answers()
 
+    def test_keep_alive_after_414(self):
+        conn = self.server.connection()
+        try:
+            r1 = http_request(self.server, "GET", "/v1.0/print/printers?q=" + "a" * 2000,
+                              token=self.admin, conn=conn)
+            self.assert_error(r1, 414, "requestUriTooLong")
+            self.assertNotEqual((r1.header("Connection") or "").lower(), "close", r1)
+            sock = conn.sock
+            self.assertIsNotNone(sock, "the connection was closed after the 414")
+            r2 = http_request(self.server, "GET", "/v1.0/print/printers", token=self.admin,
+                              conn=conn)
+            self.assertEqual(r2.status, 200, r2)
+            self.assertIs(conn.sock, sock, "the second request opened a new connection")
+        finally:
+            conn.close()
+
 
 class RobustnessTests(ServerTestCase):
     """Odd requests get a Graph error (4xx) and the server keeps answering."""
