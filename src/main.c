@@ -61,7 +61,7 @@ static void print_demo_token(const up_app_t *app, const char *label, const up_to
   free(token);
 }
 
-static void print_demo(const up_app_t *app)
+static void print_demo(const up_app_t *app, const char *base_url)
 {
   int64_t day = 86400;
   printf("\nDemo tenant %s: one printer and one share. Tokens (valid 24 h):\n\n",
@@ -84,7 +84,7 @@ static void print_demo(const up_app_t *app)
                                       .expires_in = day});
   printf("Try:\n  TOKEN=<the administrator token above>\n"
          "  curl -s -H \"Authorization: Bearer $TOKEN\" %s/v1.0/print/shares\n\n",
-         app->base_url);
+         base_url);
   fflush(stdout);
 }
 
@@ -125,7 +125,7 @@ static int cmd_serve(int argc, char **argv)
          cfg.threads, up_store_schema_version(app->store));
   /* The demo tokens are out before the first request is answered. */
   if (cfg.demo)
-    print_demo(app);
+    print_demo(app, up_server_base_url(srv));
   if (up_server_start(srv, app, &err) != UP_OK)
     goto fail;
 

@@ -333,11 +333,32 @@ bool up_random_bytes(void *buf, size_t n)
 bool up_mkdir_p(const char *path, int mode)
 {
   struct stat st;
+  char parent[4096];
   if (stat(path, &st) == 0) {
     if (S_ISDIR(st.st_mode))
       return true;
     errno = ENOTDIR;
     return false;
+  }
+  if (errno != ENOENT)
+    return false;
+  /* The parent first (every missing level), then this one. */
+  size_t len = strlen(path);
+  while (len > 1 && path[len - 1] == '/')
+    len--;
+  while (len > 0 && path[len - 1] != '/')
+    len--;
+  while (len > 1 && path[len - 1] == '/')
+    len--;
+  if (len > 0 && !(len == 1 && path[0] == '/')) {
+    if (len >= sizeof(parent)) {
+      errno = ENAMETOOLONG;
+      return false;
+    }
+    memcpy(parent, path, len);
+    parent[len] = '\0';
+    if (!up_mkdir_p(parent, mode))
+      return false;
   }
   return mkdir(path, (mode_t)mode) == 0 || errno == EEXIST;
 }

@@ -4,9 +4,14 @@
 #include "uprintd/query.h"
 #include "uprintd/util.h"
 
+#include "test-util.h"
+
 #include <check.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 START_TEST(test_time_format)
 {
@@ -196,6 +201,36 @@ START_TEST(test_config)
 }
 END_TEST
 
+START_TEST(test_mkdir_p)
+{
+  char dir[4096], path[4200];
+  struct stat st;
+  snprintf(dir, sizeof(dir), "%s", up_test_tmpdir());
+  /* Every missing level, with and without a trailing slash; existing folders are fine. */
+  snprintf(path, sizeof(path), "%s/a/b/c", dir);
+  ck_assert(up_mkdir_p(path, 0700));
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert(S_ISDIR(st.st_mode));
+  ck_assert_int_eq(st.st_mode & 0777, 0700);
+  ck_assert(up_mkdir_p(path, 0700));
+  snprintf(path, sizeof(path), "%s/a/x//y/", dir);
+  ck_assert(up_mkdir_p(path, 0700));
+  snprintf(path, sizeof(path), "%s/a/x/y", dir);
+  ck_assert_int_eq(stat(path, &st), 0);
+  /* A file in the way is ENOTDIR, as a level or as the folder itself. */
+  snprintf(path, sizeof(path), "%s/file", dir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fclose(f);
+  ck_assert(!up_mkdir_p(path, 0700));
+  ck_assert_int_eq(errno, ENOTDIR);
+  snprintf(path, sizeof(path), "%s/file/sub/dir", dir);
+  ck_assert(!up_mkdir_p(path, 0700));
+  ck_assert_int_eq(errno, ENOTDIR);
+  up_test_rmtree(dir);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("util");
@@ -208,6 +243,7 @@ int main(void)
   tcase_add_loop_test(tc, test_utf8_sanitize, 0, sizeof(utf8) / sizeof(utf8[0]));
   tcase_add_test(tc, test_query);
   tcase_add_test(tc, test_config);
+  tcase_add_test(tc, test_mkdir_p);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

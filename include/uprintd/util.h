@@ -70,7 +70,8 @@ bool up_mem_equal_ct(const void *a, const void *b, size_t n);
 /** Fills buf with n bytes from the kernel's random source; false on failure. */
 bool up_random_bytes(void *buf, size_t n);
 
-/** Creates directory path (one level) with mode when absent; false (errno set) on failure. */
+/** Creates directory path with mode when absent, and its missing parents; false (errno set) on
+ *  failure. */
 bool up_mkdir_p(const char *path, int mode);
 
 #endif

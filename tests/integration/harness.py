@@ -4,6 +4,7 @@ requests, checking Graph conventions and schema conformance.
 run.py fills CONFIG before the test modules are loaded.
 """
 
+import base64
 import email.utils
 import http.client
 import itertools
@@ -96,6 +97,15 @@ def mint_token(data_dir, user=None, app=None, tenant=None, roles=None, groups=No
     if not TOKEN_RE.match(tok) or p.stdout.count("\n") > 1:
         raise AssertionError("uprintd token printed %r, not a token alone" % p.stdout)
     return tok
+
+
+def jwt_claims(token):
+    """The payload of a JWT as a dict (decoded only, not verified)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise AssertionError("%r is not a JWT (header.payload.signature)" % token[:80])
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    return json.loads(base64.urlsafe_b64decode(payload.encode("ascii")).decode("utf-8"))
 
 
 def admin_token(data_dir, tenant=None, app=None):
@@ -289,6 +299,13 @@ def schema_for_path(path):
         return (conf.PRINTER, False)
     if len(s) == 3 and s[0] == "printers" and s[2] == "shares":
         return (conf.SHARE, True)
+    # A share of a printer (and beta's single-valued /share).
+    if (len(s) == 4 and s[0] == "printers" and s[2] == "shares") or \
+            (len(s) == 3 and s[0] == "printers" and s[2] == "share"):
+        return (conf.SHARE, False)
+    # beta's /print/printerShares is the same collection as /print/shares.
+    if len(s) >= 1 and s[0] == "printershares":
+        s = ["shares"] + s[1:]
     if s == ["shares"]:
         return (conf.SHARE, True)
     if len(s) == 2 and s[0] == "shares":
@@ -299,6 +316,8 @@ def schema_for_path(path):
         return (conf.CREATE_OPERATION, True)
     if len(s) == 2 and s[0] == "operations":
         return (conf.CREATE_OPERATION, False)
+    if len(s) == 3 and s[0] == "operations" and s[2] == "printer":
+        return (conf.PRINTER, False)
     # Pull printing: task definitions, their tasks, and the triggers of a printer.
     if s == ["taskdefinitions"]:
         return (conf.PRINT_TASK_DEFINITION, True)

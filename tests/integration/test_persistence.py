@@ -5,7 +5,10 @@ import time
 import signal
 import uuid
 
-from harness import CliTestCase, TOKEN_RE, admin_token, uniq
+from harness import CliTestCase, TOKEN_RE, admin_token, jwt_claims, uniq
+
+DEFAULT_TENANT = "4d7f1c3e-8a2b-4f6d-9c1e-2b3a4c5d6e7f"
+PRINTER_ADMIN_ROLE = "644ef478-e28f-4e28-b9dc-3fdde9aa0b1f"
 
 
 class RestartTests(CliTestCase):
@@ -133,6 +136,73 @@ class DemoTests(CliTestCase):
         self.assertEqual(shares.status, 200, shares)
         return printers.json["value"], shares.json["value"]
 
+    @staticmethod
+    def demo_output(srv):
+        """The server's stdout once --demo's "Try:" block is in (the reader threads may
+        still be catching up with the pipe)."""
+        deadline = time.monotonic() + 5
+        while not any(l.startswith("Try:") for l in srv.stdout_lines) and \
+                time.monotonic() < deadline:
+            time.sleep(0.02)
+        # The curl line follows "Try:"; give it the same chance.
+        while not any("curl" in l for l in srv.stdout_lines) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(srv.stdout_lines)
+
+    def test_demo_prints_three_labelled_tokens(self):
+        srv = self.serve(args=["--demo"])
+        lines = self.demo_output(srv)
+        out = "\n".join(lines)
+        jwts = [w for w in re.split(r"\s+", "\n".join(lines + srv.stderr_lines))
+                if w.count(".") == 2 and len(w) > 40 and TOKEN_RE.match(w)]
+        self.assertEqual(len(jwts), 3, "--demo should print exactly three tokens:\n" + out)
+
+        # Each label line is followed by its token, alone on the next line.
+        labels = {}
+        for i, line in enumerate(lines[:-1]):
+            m = re.match(r"^(Printer Administrator \(admin@contoso\.com\)|"
+                         r"User \(user@contoso\.com\)|"
+                         r"Pull-print application \(([0-9a-fA-F-]{36})\)):\s*$", line)
+            if m:
+                tok = lines[i + 1].strip()
+                self.assertRegex(tok, TOKEN_RE, "no token after %r:\n%s" % (line, out))
+                labels[m.group(1).split(" (")[0]] = (tok, m.group(2))
+        self.assertEqual(sorted(labels), ["Printer Administrator", "Pull-print application",
+                                          "User"], out)
+        self.assertEqual(sorted(t for t, _ in labels.values()), sorted(jwts), out)
+
+        admin = jwt_claims(labels["Printer Administrator"][0])
+        user = jwt_claims(labels["User"][0])
+        app_tok, app_id = labels["Pull-print application"]
+        app = jwt_claims(app_tok)
+
+        self.assertEqual(admin.get("idtyp"), "user", admin)
+        self.assertEqual(admin.get("upn"), "admin@contoso.com", admin)
+        self.assertIn(PRINTER_ADMIN_ROLE, admin.get("wids") or [], admin)
+
+        self.assertEqual(user.get("idtyp"), "user", user)
+        self.assertEqual(user.get("upn"), "user@contoso.com", user)
+        self.assertNotIn(PRINTER_ADMIN_ROLE, user.get("wids") or [], user)
+
+        self.assertEqual(app.get("idtyp"), "app", app)
+        self.assertNotIn("upn", app)
+        self.assertEqual(app.get("appid"), app_id.lower(), app)
+        self.assertIsInstance(app.get("roles"), list, app)
+        self.assertTrue(app["roles"], app)
+
+        # One tenant, the default one; each token authenticates (its scopes decide the rest).
+        for label, claims in (("Printer Administrator", admin), ("User", user),
+                              ("Pull-print application", app)):
+            with self.subTest(token=label):
+                self.assertEqual(claims.get("tid"), DEFAULT_TENANT, claims)
+                r = self.get("/v1.0/print/shares", token=labels[label][0])
+                self.assertNotEqual(r.status, 401, r)
+
+        # A curl example against this server's shares.
+        curl = [l for l in lines if "curl" in l and "/v1.0/print/shares" in l]
+        self.assertEqual(len(curl), 1, out)
+        self.assertIn(srv.base + "/v1.0/print/shares", curl[0])
+
     def test_demo_creates_one_printer_and_one_share(self):
         srv = self.serve(args=["--demo"])
         printers, shares = self.demo_objects()
@@ -143,12 +213,8 @@ class DemoTests(CliTestCase):
         self.assertEqual(sp.json["id"], printers[0]["id"])
         self.assertIs(printers[0]["isShared"], True)
 
-        # The printed tokens work (the reader threads may still be catching up with the pipe).
-        deadline = time.monotonic() + 5
-        while not any(l.startswith("Try:") for l in srv.stdout_lines) and \
-                time.monotonic() < deadline:
-            time.sleep(0.02)
-        out = "\n".join(srv.stdout_lines + srv.stderr_lines)
+        # The printed tokens work.
+        out = "\n".join(self.demo_output(srv) + srv.stderr_lines)
         candidates = [w.strip("\"'`,;") for w in re.split(r"\s+", out)]
         candidates = [w for w in candidates if len(w) > 40 and w.count(".") == 2 and
                       TOKEN_RE.match(w)]

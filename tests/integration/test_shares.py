@@ -181,6 +181,30 @@ class ShareReadTests(ShareTestCase):
         self.assertEqual(body, self.printer(self.p["id"]))
         self.assertIs(body["isShared"], True)
 
+    def test_other_paths_to_the_share(self):
+        pid, sid = self.p["id"], self.created["id"]
+        r = self.get("/v1.0/print/printers/%s/shares/%s" % (pid, sid))
+        self.assertEqual(strip_annotations(self.assert_json_response(r)),
+                         strip_annotations(self.created))
+        self.assert_error(self.get("/v1.0/print/printers/%s/shares/%s" % (pid, uuid.uuid4())),
+                          404)
+        for path in ("/beta/print/printers/%s/share" % pid, "/beta/print/printerShares/%s" % sid):
+            with self.subTest(path=path):
+                got = self.assert_json_response(self.get(path))
+                self.assertEqual(got["id"], sid, got)
+                self.assertEqual(got["displayName"], self.created["displayName"], got)
+        listed = self.assert_json_response(self.get("/beta/print/printerShares"))["value"]
+        self.assertIn(sid, [x["id"] for x in listed])
+        self.assert_error(self.get("/v1.0/print/printers/%s/share" % pid), 400)  # beta only
+
+    def test_operation_printer(self):
+        _, op_id = self.start_create()
+        r = self.get("/v1.0/print/operations/%s/printer" % op_id)
+        got = self.assert_json_response(r)
+        op = self.assert_json_response(self.get("/v1.0/print/operations/%s" % op_id))
+        self.assertEqual(got["id"], op["printer"]["id"], got)
+        self.assertEqual(got, self.printer(got["id"]))
+
     def test_missing_share(self):
         for path in ("/v1.0/print/shares/%s" % uuid.uuid4(),
                      "/v1.0/print/shares/%s/printer" % uuid.uuid4()):
