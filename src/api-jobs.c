@@ -22,7 +22,8 @@
 /* The queue a request names: a printer, directly or through a share. */
 typedef struct queue {
   up_printer_t printer;
-  char set[128]; /* @odata.context prefix: print/printers('{id}') or print/shares('{id}') */
+  char set[128];    /* @odata.context prefix: print/printers('{id}') or print/shares('{id}') */
+  up_share_t share; /* through a share: its id, tenant and allowAllUsers (no strings) */
 } queue_t;
 
 static up_status_t find_queue(up_app_t *app, const up_request_t *req, queue_t *q, up_error_t *err)
@@ -45,6 +46,9 @@ static up_status_t find_queue(up_app_t *app, const up_request_t *req, queue_t *q
     q->printer = s.printer;
     memset(&s.printer, 0, sizeof(s.printer)); /* moved */
     snprintf(q->set, sizeof(q->set), "print/shares('%s')", s.id);
+    memcpy(q->share.id, s.id, sizeof(s.id));
+    memcpy(q->share.tenant_id, s.tenant_id, sizeof(s.tenant_id));
+    q->share.allow_all_users = s.allow_all_users;
   }
   up_share_fini(&s);
   return st;
@@ -65,6 +69,28 @@ static bool parse_job_id(const char *s, int64_t *out)
   return v > 0;
 }
 
+/* Whose jobs the caller reaches: NULL for every user's (an application, a Printer Administrator
+ * with a .All scope), else the signed-in user's own (reference 11.2, "own vs all"). */
+static const char *job_owner_filter(const up_request_t *req)
+{
+  return req->all_jobs || !req->principal ? NULL : req->principal->oid;
+}
+
+/* Reads job id of the tenant (in printer_id's queue unless NULL) as the caller may see it:
+ * another user's job is as absent as one that does not exist. */
+static up_status_t get_visible_job(up_app_t *app, const up_request_t *req, const char *printer_id,
+                                   int64_t id, const char *shown, up_job_t *j, up_error_t *err)
+{
+  const char *owner = job_owner_filter(req);
+  up_status_t st = up_store_job_get(app->store, up_api_tenant(req), printer_id, id, j, err);
+  if (st == UP_OK && owner && strcmp(j->created_by_id, owner) != 0) {
+    up_job_fini(j);
+    memset(j, 0, sizeof(*j));
+    st = UP_NOT_FOUND;
+  }
+  return up_api_not_found(st, err, "print job", shown);
+}
+
 /* The job the URL names, in the queue the URL names. */
 static up_status_t find_job(up_app_t *app, const up_request_t *req, queue_t *q, up_job_t *j,
                             up_error_t *err)
@@ -77,9 +103,7 @@ static up_status_t find_job(up_app_t *app, const up_request_t *req, queue_t *q, 
   if (!parse_job_id(req->params.v[1], &id))
     return up_error_set(err, UP_NOT_FOUND, NULL, "The print job '%.32s' was not found.",
                         req->params.v[1]);
-  return up_api_not_found(
-      up_store_job_get(app->store, up_api_tenant(req), q->printer.id, id, j, err), err, "print job",
-      req->params.v[1]);
+  return get_visible_job(app, req, q->printer.id, id, req->params.v[1], j, err);
 }
 
 /* The document the URL names (params[2]) of a job. */
@@ -123,8 +147,14 @@ UP_HANDLER(up_api_jobs_create)
   char link[1024];
   up_status_t st;
   memset(&j, 0, sizeof(j));
-  if ((st = find_queue(app, req, &q, err)) != UP_OK ||
-      (st = up_job_from_create(app, req->body, req->version, &j, err)))
+  if ((st = find_queue(app, req, &q, err)) != UP_OK)
+    goto out;
+  /* Printing through a share: the share must admit the user (reference 2.3). */
+  if (q.share.id[0] && !up_api_share_admits(app, req, &q.share, err)) {
+    st = err->status;
+    goto out;
+  }
+  if ((st = up_job_from_create(app, req->body, req->version, &j, err)))
     goto out;
   const up_principal_t *who = req->principal;
   up_strlcpy(j.tenant_id, up_api_tenant(req), sizeof(j.tenant_id));
@@ -181,8 +211,8 @@ UP_HANDLER(up_api_jobs_list)
           UP_OK &&
       (st = up_job_check_expand(req->query, &flags, err)) == UP_OK &&
       (st = find_queue(app, req, &q, err)) == UP_OK) {
-    if ((st = up_store_job_list(app->store, up_api_tenant(req), q.printer.id, &list, err)) ==
-        UP_OK) {
+    if ((st = up_store_job_list_by(app->store, up_api_tenant(req), q.printer.id,
+                                   job_owner_filter(req), &list, err)) == UP_OK) {
       snprintf(set, sizeof(set), "%s/jobs", q.set);
       st = up_api_reply_list(app, req, resp, set, list.items, list.count, sizeof(list.items[0]),
                              render_job_item, flags, &ctx, err);
@@ -489,10 +519,6 @@ static up_status_t held_by_caller(up_app_t *app, const up_request_t *req, const 
   up_status_t st;
   memset(task, 0, sizeof(*task));
   memset(&d, 0, sizeof(d));
-  if (!req->principal->is_app)
-    return up_error_set(
-        err, UP_FORBIDDEN, NULL,
-        "Only an application may change, abort or redirect a job held by its print task.");
   if ((st = up_store_task_list_for_job(app->store, j->tenant_id, j->id, &tasks, err)) != UP_OK)
     return st;
   const up_task_t *held = NULL;
@@ -582,8 +608,7 @@ static up_status_t find_redirect_source(up_app_t *app, const up_request_t *req, 
   if (!parse_job_id(req->params.v[0], &id))
     return up_error_set(err, UP_NOT_FOUND, NULL, "The print job '%.32s' was not found.",
                         req->params.v[0]);
-  return up_api_not_found(up_store_job_get(app->store, up_api_tenant(req), NULL, id, j, err), err,
-                          "print job", req->params.v[0]);
+  return get_visible_job(app, req, NULL, id, req->params.v[0], j, err);
 }
 
 UP_HANDLER(up_api_job_redirect)

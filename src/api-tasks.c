@@ -24,16 +24,6 @@ static up_status_t own_definition(up_app_t *app, const up_request_t *req, const 
   return up_api_not_found(st, err, "task definition", id);
 }
 
-/* Task definitions are an application's: delegated callers are refused. */
-static up_status_t app_only(const up_request_t *req, up_error_t *err)
-{
-  if (!req->principal->is_app)
-    return up_error_set(
-        err, UP_FORBIDDEN, NULL,
-        "Task definitions and their tasks are managed with application permissions only.");
-  return UP_OK;
-}
-
 static struct json_t *render_definition(const void *item, unsigned flags, void *ctx)
 {
   (void)flags;
@@ -61,8 +51,7 @@ UP_HANDLER(up_api_definitions_create)
   char link[1024];
   up_status_t st;
   memset(&d, 0, sizeof(d));
-  if ((st = app_only(req, err)) != UP_OK ||
-      (st = up_task_definition_from_create(app, req->body, req->version, &d, err)) != UP_OK)
+  if ((st = up_task_definition_from_create(app, req->body, req->version, &d, err)) != UP_OK)
     goto out;
   up_uuid_new(d.id);
   up_strlcpy(d.tenant_id, up_api_tenant(req), sizeof(d.tenant_id));
@@ -86,9 +75,8 @@ out:
 UP_HANDLER(up_api_definitions_list)
 {
   up_task_definition_list_t list = {0};
-  up_status_t st = app_only(req, err);
-  if (st == UP_OK &&
-      (st = up_store_task_definition_list(app->store, up_api_tenant(req), req->principal->app_id,
+  up_status_t st;
+  if ((st = up_store_task_definition_list(app->store, up_api_tenant(req), req->principal->app_id,
                                           &list, err)) == UP_OK)
     st = up_api_reply_list(app, req, resp, "print/taskDefinitions", list.items, list.count,
                            sizeof(list.items[0]), render_definition, 0, NULL, err);
@@ -100,8 +88,8 @@ UP_HANDLER(up_api_definition_get)
 {
   up_task_definition_t d;
   memset(&d, 0, sizeof(d));
-  up_status_t st = app_only(req, err);
-  if (st == UP_OK && (st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK)
+  up_status_t st;
+  if ((st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK)
     st = up_api_entity(app, req, resp, 200, "print/taskDefinitions",
                        up_task_definition_render(&d)) == UP_OK
              ? UP_OK
@@ -114,8 +102,8 @@ UP_HANDLER(up_api_definition_patch)
 {
   up_task_definition_t d;
   memset(&d, 0, sizeof(d));
-  up_status_t st = app_only(req, err);
-  if (st == UP_OK && (st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK &&
+  up_status_t st;
+  if ((st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK &&
       (st = up_task_definition_apply_patch(app, req->body, req->version, &d, err)) == UP_OK &&
       (st = up_store_task_definition_update(app->store, &d, err)) == UP_OK)
     st = up_api_entity(app, req, resp, 200, "print/taskDefinitions",
@@ -130,8 +118,8 @@ UP_HANDLER(up_api_definition_delete)
 {
   up_task_definition_t d;
   memset(&d, 0, sizeof(d));
-  up_status_t st = app_only(req, err);
-  if (st == UP_OK && (st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK)
+  up_status_t st;
+  if ((st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK)
     st = up_store_task_definition_delete(app->store, up_api_tenant(req), d.id, err);
   up_task_definition_fini(&d);
   return up_api_no_content(st, resp, err, "task definition", req->params.v[0]);
@@ -143,8 +131,8 @@ static up_status_t own_task(up_app_t *app, const up_request_t *req, up_task_t *t
   up_task_definition_t d;
   memset(&d, 0, sizeof(d));
   memset(t, 0, sizeof(*t));
-  up_status_t st = app_only(req, err);
-  if (st == UP_OK && (st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK)
+  up_status_t st;
+  if ((st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK)
     st = up_api_not_found(
         up_store_task_get(app->store, up_api_tenant(req), d.id, req->params.v[1], t, err), err,
         "task", req->params.v[1]);
@@ -158,8 +146,8 @@ UP_HANDLER(up_api_tasks_list)
   up_task_list_t list = {0};
   char set[128];
   memset(&d, 0, sizeof(d));
-  up_status_t st = app_only(req, err);
-  if (st == UP_OK && (st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK &&
+  up_status_t st;
+  if ((st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK &&
       (st = up_store_task_list(app->store, up_api_tenant(req), d.id, &list, err)) == UP_OK) {
     snprintf(set, sizeof(set), "print/taskDefinitions('%s')/tasks", d.id);
     st = up_api_reply_list(app, req, resp, set, list.items, list.count, sizeof(list.items[0]),
@@ -274,21 +262,13 @@ static up_status_t printer_exists(up_app_t *app, const up_request_t *req, up_err
   return up_api_not_found(st, err, "printer", req->params.v[0]);
 }
 
-/* Triggers are managed by a Printer Administrator signed in to the application that created
- * the trigger's definition (reference 3.12): an application token, an ordinary user, or an
- * administrator signed in to another application is refused. */
+/* Triggers are managed by a Printer Administrator (the permission table) signed in to the
+ * application that created the trigger's definition (reference 3.12): an administrator signed
+ * in to another application is refused. */
 static up_status_t trigger_caller(const up_request_t *req, const up_task_definition_t *d,
                                   const char *what, up_error_t *err)
 {
   const up_principal_t *p = req->principal;
-  if (p->is_app)
-    return up_error_set(err, UP_FORBIDDEN, NULL,
-                        "Task triggers are managed with delegated permissions only: a Printer "
-                        "Administrator signed in to the application that created the task "
-                        "definition.");
-  if (!up_principal_is_printer_admin(p))
-    return up_error_set(err, UP_FORBIDDEN, NULL,
-                        "Task triggers are managed by a Printer Administrator only.");
   if (!up_str_ieq(d->app_id, p->app_id))
     return up_error_set(err, UP_FORBIDDEN, NULL,
                         "The token was issued to application '%.64s'; only the application that "

@@ -135,17 +135,20 @@ static up_status_t find_upload(up_app_t *app, const up_request_t *req, up_upload
                                up_error_t *err)
 {
   char token[64];
+  /* No token at all: the URL was cut. A wrong one answers exactly like an unknown session, so
+   * that the URL tells nothing about sessions whose token the caller does not hold (other
+   * users', other tenants'). */
+  if (!up_query_param(req->raw_query, "tempauthtoken", token, sizeof(token)))
+    return up_error_set(err, UP_UNAUTHORIZED, "unauthenticated",
+                        "The upload URL's tempauthtoken is missing.");
   up_status_t st = up_store_upload_get(app->store, req->params.v[0], u, err);
-  if (st == UP_NOT_FOUND || (st == UP_OK && u->expires_at <= up_time_now()))
+  if (st == UP_OK && (u->expires_at <= up_time_now() || strlen(token) != strlen(u->token) ||
+                      !up_mem_equal_ct(token, u->token, strlen(token))))
+    st = UP_NOT_FOUND;
+  if (st == UP_NOT_FOUND)
     return up_error_set(err, UP_NOT_FOUND, "itemNotFound",
                         "The upload session was not found or has expired.");
-  if (st != UP_OK)
-    return st;
-  if (!up_query_param(req->raw_query, "tempauthtoken", token, sizeof(token)) ||
-      strlen(token) != strlen(u->token) || !up_mem_equal_ct(token, u->token, strlen(token)))
-    return up_error_set(err, UP_UNAUTHORIZED, "unauthenticated",
-                        "The upload URL's tempauthtoken is missing or wrong.");
-  return UP_OK;
+  return st;
 }
 
 /* The holes of a session as pairs for up_upload_session_render (new array, free()). */
@@ -437,15 +440,18 @@ UP_HANDLER(up_api_download_get)
   up_document_t doc;
   char token[64], path[1200];
   memset(&doc, 0, sizeof(doc));
+  /* As for upload URLs: no token is 401, a wrong one is an unknown URL. */
+  if (!up_query_param(req->raw_query, "tempauthtoken", token, sizeof(token)))
+    return up_error_set(err, UP_UNAUTHORIZED, "unauthenticated",
+                        "The download URL's tempauthtoken is missing.");
   up_status_t st = up_store_download_get(app->store, req->params.v[0], &d, err);
-  if (st == UP_NOT_FOUND || (st == UP_OK && d.expires_at <= up_time_now()))
+  if (st == UP_OK && (d.expires_at <= up_time_now() || strlen(token) != strlen(d.token) ||
+                      !up_mem_equal_ct(token, d.token, strlen(token))))
+    st = UP_NOT_FOUND;
+  if (st == UP_NOT_FOUND)
     return up_error_set(err, UP_NOT_FOUND, NULL, "The download URL was not found or has expired.");
   if (st != UP_OK)
     return st;
-  if (!up_query_param(req->raw_query, "tempauthtoken", token, sizeof(token)) ||
-      strlen(token) != strlen(d.token) || !up_mem_equal_ct(token, d.token, strlen(token)))
-    return up_error_set(err, UP_UNAUTHORIZED, "unauthenticated",
-                        "The download URL's tempauthtoken is wrong.");
   if ((st = up_store_document_get(app->store, d.tenant_id, d.document_id, &doc, err)) != UP_OK)
     return up_api_not_found(st, err, "document", d.document_id);
   document_path(app, doc.id, path, sizeof(path));

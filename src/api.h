@@ -88,6 +88,18 @@ UP_HANDLER(up_api_share_get);
 UP_HANDLER(up_api_share_patch);
 UP_HANDLER(up_api_share_delete);
 UP_HANDLER(up_api_share_printer_get);
+UP_HANDLER(up_api_share_users_list);
+UP_HANDLER(up_api_share_groups_list);
+UP_HANDLER(up_api_share_users_add);
+UP_HANDLER(up_api_share_groups_add);
+UP_HANDLER(up_api_share_users_remove);
+UP_HANDLER(up_api_share_groups_remove);
+
+/** Whether the caller may print to share s: allowAllUsers, or the user (oid) or one of the
+ *  token's groups among its allowed members (reference 2.3). False with err set (403, or the
+ *  store's failure) otherwise. Applications and `--permissions off` are not checked. */
+bool up_api_share_admits(up_app_t *app, const up_request_t *req, const up_share_t *s,
+                         up_error_t *err);
 
 /* api-common.c: helpers shared by the handlers. */
 

@@ -9,7 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { OPT_LISTEN, OPT_STRING, OPT_UINT, OPT_FLAG, OPT_LEVEL, OPT_URL } opt_kind_t;
+typedef enum {
+  OPT_LISTEN,
+  OPT_STRING,
+  OPT_UINT,
+  OPT_FLAG,
+  OPT_LEVEL,
+  OPT_URL,
+  OPT_PERMISSIONS
+} opt_kind_t;
 
 typedef struct opt {
   const char *name; /* without "--" */
@@ -35,6 +43,9 @@ static const opt_t options[] = {
      "debug, info, warn or error (default info)"},
     {"demo", OPT_FLAG, FIELD(demo), 0, 0, "",
      "create a demo printer and share, print ready tokens"},
+    {"permissions", OPT_PERMISSIONS, FIELD(permissions_off), 0, 0, "MODE",
+     "enforce (default: Graph's scopes, roles and ownership) or off (any valid token may do "
+     "anything)"},
     {"max-json-kb", OPT_UINT, FIELD(max_json_kb), 1, 65536, "N",
      "largest JSON request body in KiB (default 1024)"},
     {"max-url-kb", OPT_UINT, FIELD(max_url_kb), 1, 64, "N",
@@ -141,6 +152,13 @@ static bool apply(up_config_t *cfg, const opt_t *o, const char *v, char *err, si
     return true;
   case OPT_FLAG:
     *(bool *)(void *)field = true;
+    return true;
+  case OPT_PERMISSIONS:
+    if (strcmp(v, "enforce") != 0 && strcmp(v, "off") != 0) {
+      snprintf(err, errlen, "--%s: expected enforce or off, got '%s'", o->name, v);
+      return false;
+    }
+    *(bool *)(void *)field = strcmp(v, "off") == 0;
     return true;
   }
   return false;

@@ -1,6 +1,7 @@
 /* dispatch.c - one request from raw method/URL/headers/body to a complete answer.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "dispatch.h"
+#include "uprintd/permissions.h"
 #include "uprintd/log.h"
 #include "uprintd/model.h"
 #include "uprintd/response.h"
@@ -189,6 +190,16 @@ void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, con
       return;
     }
     ex->req.principal = &ex->principal;
+  }
+  /* Who may call the route (permissions.c), before anything else of the request is read. */
+  if (!route->anonymous) {
+    up_grant_t grant = {.all_jobs = true};
+    if (!app->config.permissions_off &&
+        up_perm_check((up_perm_id_t)route->perm, &ex->principal, &grant, &err) != UP_OK) {
+      fail(ex, &err);
+      return;
+    }
+    ex->req.all_jobs = grant.all_jobs;
   }
   if (up_query_parse(qs ? qs + 1 : NULL, &ex->query, &err) != UP_OK ||
       up_query_check_supported(&ex->query, route->query, &err) != UP_OK) {

@@ -1,9 +1,12 @@
-/* main.c - the uprintd command line: `serve` runs the server, `token` issues bearer tokens.
+/* main.c - the uprintd command line: `serve` runs the server, `token` issues bearer tokens,
+ * `permissions` prints who may call what.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "uprintd/app.h"
 #include "uprintd/auth.h"
 #include "uprintd/config.h"
 #include "uprintd/log.h"
+#include "uprintd/permissions.h"
+#include "uprintd/router.h"
 #include "uprintd/server.h"
 #include "uprintd/util.h"
 
@@ -38,6 +41,7 @@ static void usage(FILE *f)
           "[--expires-in SECONDS]\n"
           "  uprintd token --data DIR --app APPID [--tenant TID] --scopes \"S ...\" [--expires-in "
           "SECONDS]\n"
+          "  uprintd permissions [--json]\n"
           "  uprintd --help | --version\n\n"
           "Options of serve:\n",
           UP_VERSION);
@@ -117,6 +121,10 @@ static int cmd_serve(int argc, char **argv)
     return 1;
   }
   up_log(UP_LOG_INFO, "uprintd listening on %s", up_server_listen_url(srv));
+  if (cfg.permissions_off)
+    up_log(UP_LOG_WARN,
+           "PERMISSIONS ARE OFF (--permissions off): any valid token of a tenant may "
+           "call any operation on it; scopes, roles and job ownership are not checked");
   if (strcmp(up_server_listen_url(srv), up_server_base_url(srv)) != 0)
     up_log(UP_LOG_INFO, "links use the base URL %s", up_server_base_url(srv));
   if (up_app_open(&cfg, &app, &err) != UP_OK)
@@ -212,6 +220,20 @@ static int cmd_token(int argc, char **argv)
   return 0;
 }
 
+/* `uprintd permissions [--json]`: the permission table of every route (docs/PERMISSIONS.md). */
+static int cmd_permissions(int argc, char **argv)
+{
+  if (argc > 1 || (argc == 1 && strcmp(argv[0], "--json") != 0)) {
+    fprintf(stderr, "uprintd permissions: usage: uprintd permissions [--json]\n");
+    return EXIT_USAGE;
+  }
+  if (argc == 1)
+    up_perm_write_json(stdout, up_routes);
+  else
+    up_perm_write_markdown(stdout, up_routes);
+  return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 2) {
@@ -231,6 +253,8 @@ int main(int argc, char **argv)
     return cmd_serve(argc - 2, argv + 2);
   if (strcmp(argv[1], "token") == 0)
     return cmd_token(argc - 2, argv + 2);
+  if (strcmp(argv[1], "permissions") == 0)
+    return cmd_permissions(argc - 2, argv + 2);
   fprintf(stderr, "uprintd: unknown command '%s' (see uprintd --help)\n", argv[1]);
   return EXIT_USAGE;
 }

@@ -408,3 +408,35 @@ up_status_t up_share_apply_patch(const up_app_t *app, const json_t *body, up_api
     return share_bind(v, s->printer_id, err);
   return UP_OK;
 }
+
+/* --- a share's allowed users and groups --- */
+
+up_status_t up_member_from_ref(const json_t *body, up_member_kind_t kind, char out[UP_ID_SIZE],
+                               up_error_t *err)
+{
+  static const char *const allowed[] = {"@odata.id", NULL};
+  const char *coll = kind == UP_MEMBER_GROUP ? "groups" : "users";
+  const json_t *ref = json_object_get(body, "@odata.id");
+  up_status_t st = up_model_only(body, allowed, err);
+  if (st != UP_OK)
+    return st;
+  if (!json_is_string(ref) ||
+      !(up_model_bind_id(json_string_value(ref), coll, out) ||
+        up_model_bind_id(json_string_value(ref), "directoryObjects", out))) {
+    up_error_set(err, UP_INVALID, NULL,
+                 "'@odata.id' must be the URL of a %s, such as "
+                 "https://graph.microsoft.com/v1.0/%s/{id}.",
+                 kind == UP_MEMBER_GROUP ? "group" : "user", coll);
+    up_error_set_target(err, "@odata.id");
+    return UP_INVALID;
+  }
+  return UP_OK;
+}
+
+json_t *up_member_render(const up_member_t *m, up_member_kind_t kind)
+{
+  /* There is no directory behind the server: a member is its id (and its type). */
+  return json_pack("{s:s, s:s}", "@odata.type",
+                   kind == UP_MEMBER_GROUP ? "#microsoft.graph.group" : "#microsoft.graph.user",
+                   "id", m->id);
+}

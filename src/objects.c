@@ -58,6 +58,12 @@ LIST_FINI(up_printer_list_fini, up_printer_list_t, up_printer_fini)
 LIST_FINI(up_share_list_fini, up_share_list_t, up_share_fini)
 LIST_FINI(up_operation_list_fini, up_operation_list_t, up_operation_fini)
 
+static void member_fini(up_member_t *m)
+{
+  (void)m;
+}
+LIST_FINI(up_member_list_fini, up_member_list_t, member_fini)
+
 bool up_printer_copy(up_printer_t *dst, const up_printer_t *src)
 {
   *dst = *src;

@@ -52,7 +52,9 @@ const char *const up_store_jobs_sql[UP_STMT_COUNT] = {
     /* ?2 NULL: any printer of the tenant. */
     [UP_STMT_JOB_GET] = JOB_ROW "WHERE j.tenant_id = ?1 AND (?2 IS NULL OR j.printer_id = ?2) "
                                 "AND j.id = ?3",
+    /* ?3 NULL: every user's jobs; else those created by user ?3. */
     [UP_STMT_JOB_LIST] = JOB_ROW "WHERE j.tenant_id = ?1 AND j.printer_id = ?2 "
+                                 "AND (?3 IS NULL OR j.created_by_id = ?3) "
                                  "ORDER BY j.created_at DESC, j.id DESC",
     /* Same numbering as the insert; id and tenant_id select the row, ?3 (printer_id) unused. */
     [UP_STMT_JOB_UPDATE] =
@@ -516,10 +518,24 @@ up_status_t up_store_job_get(up_store_t *store, const char *tenant, const char *
 up_status_t up_store_job_list(up_store_t *store, const char *tenant, const char *printer_id,
                               up_job_list_t *out, up_error_t *err)
 {
+  return up_store_job_list_by(store, tenant, printer_id, NULL, out, err);
+}
+
+up_status_t up_store_job_list_by(up_store_t *store, const char *tenant, const char *printer_id,
+                                 const char *created_by, up_job_list_t *out, up_error_t *err)
+{
+  sqlite3_stmt *stmt;
+  int rc = SQLITE_OK;
   memset(out, 0, sizeof(*out));
-  up_status_t st = up_store_get_list(store, UP_STMT_JOB_LIST, tenant, 2, printer_id,
-                                     "listing print jobs", read_job_row, (void **)&out->items,
-                                     &out->count, sizeof(out->items[0]), err);
+  up_store_lock(store);
+  stmt = up_store_stmt(store, UP_STMT_JOB_LIST);
+  up_store_bind_text(stmt, 1, tenant, &rc);
+  up_store_bind_text(stmt, 2, printer_id, &rc);
+  up_store_bind_text(stmt, 3, created_by, &rc);
+  up_status_t st =
+      up_store_read_rows(store, stmt, rc, "listing print jobs", read_job_row, (void **)&out->items,
+                         &out->count, sizeof(out->items[0]), err);
+  up_store_unlock(store);
   if (st != UP_OK)
     up_job_list_fini(out);
   return st;

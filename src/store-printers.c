@@ -72,6 +72,7 @@ const char *const up_store_printers_sql[UP_STMT_COUNT] = {
     [UP_STMT_SHARE_DELETE] = "DELETE FROM shares WHERE tenant_id = ?1 AND id = ?2",
     [UP_STMT_SHARE_EXISTS] = "SELECT 1 FROM shares WHERE tenant_id = ?1 AND id = ?2",
     [UP_STMT_SHARE_OF_PRINTER] = "SELECT id FROM shares WHERE printer_id = ?1",
+
 };
 
 /* printOperationProcessingState members, stored by name. */
@@ -464,4 +465,115 @@ up_status_t up_store_share_delete(up_store_t *store, const char *tenant, const c
                                   up_error_t *err)
 {
   return up_store_delete_one(store, UP_STMT_SHARE_DELETE, tenant, id, "deleting the share", err);
+}
+
+/* --- a share's allowed users and groups --- */
+
+/* Statements of 0004-share-access.sql (prepared only where that migration is). */
+const char *const up_store_share_members_sql[UP_STMT_COUNT] = {
+    /* Members of a share of the tenant: ?3 is 'user' or 'group'. Adding to another tenant's
+     * share inserts nothing. */
+    [UP_STMT_SHARE_MEMBER_ADD] =
+        "INSERT INTO share_members (share_id, tenant_id, kind, member_id, added_at) "
+        "SELECT ?2, ?1, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM shares WHERE tenant_id = ?1 "
+        "AND id = ?2)",
+    [UP_STMT_SHARE_MEMBER_REMOVE] = "DELETE FROM share_members WHERE tenant_id = ?1 AND "
+                                    "share_id = ?2 AND kind = ?3 AND member_id = ?4",
+    [UP_STMT_SHARE_MEMBER_LIST] = "SELECT member_id FROM share_members WHERE tenant_id = ?1 AND "
+                                  "share_id = ?2 AND kind = ?3 ORDER BY added_at, member_id",
+    [UP_STMT_SHARE_MEMBER_HAS] = "SELECT member_id FROM share_members WHERE tenant_id = ?1 AND "
+                                 "share_id = ?2 AND kind = ?3 AND member_id = ?4",
+};
+
+static const char *member_kind(up_member_kind_t kind)
+{
+  return kind == UP_MEMBER_GROUP ? "group" : "user";
+}
+
+/* Binds tenant, share, kind and (when given) member as ?1-?4. */
+static sqlite3_stmt *member_stmt(up_store_t *store, up_stmt_id_t sid, const char *tenant,
+                                 const char *share_id, up_member_kind_t kind, const char *member_id,
+                                 int *rc)
+{
+  sqlite3_stmt *stmt = up_store_stmt(store, sid);
+  up_store_bind_text(stmt, 1, tenant, rc);
+  up_store_bind_text(stmt, 2, share_id, rc);
+  up_store_bind_text(stmt, 3, member_kind(kind), rc);
+  if (member_id)
+    up_store_bind_text(stmt, 4, member_id, rc);
+  return stmt;
+}
+
+up_status_t up_store_share_member_add(up_store_t *store, const char *tenant, const char *share_id,
+                                      up_member_kind_t kind, const char *member_id, up_error_t *err)
+{
+  int rc = SQLITE_OK;
+  up_store_lock(store);
+  sqlite3_stmt *stmt =
+      member_stmt(store, UP_STMT_SHARE_MEMBER_ADD, tenant, share_id, kind, member_id, &rc);
+  up_store_bind_int64(stmt, 5, up_time_now(), &rc);
+  up_status_t st = up_store_run(store, stmt, rc, "adding a member to the share", err);
+  if (st == UP_OK && sqlite3_changes(store->db) == 0)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "share %s not found", share_id);
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_share_member_remove(up_store_t *store, const char *tenant,
+                                         const char *share_id, up_member_kind_t kind,
+                                         const char *member_id, up_error_t *err)
+{
+  int rc = SQLITE_OK;
+  up_store_lock(store);
+  sqlite3_stmt *stmt =
+      member_stmt(store, UP_STMT_SHARE_MEMBER_REMOVE, tenant, share_id, kind, member_id, &rc);
+  up_status_t st = up_store_run(store, stmt, rc, "removing a member of the share", err);
+  if (st == UP_OK && sqlite3_changes(store->db) == 0)
+    st = up_error_set(err, UP_NOT_FOUND, NULL, "%s %s is not a member of share %s",
+                      member_kind(kind), member_id, share_id);
+  up_store_unlock(store);
+  return st;
+}
+
+static up_status_t read_member_row(sqlite3_stmt *stmt, void *out, up_error_t *err)
+{
+  up_status_t st = UP_OK;
+  up_store_col_id(stmt, 0, ((up_member_t *)out)->id, &st, err);
+  return st;
+}
+
+up_status_t up_store_share_member_list(up_store_t *store, const char *tenant, const char *share_id,
+                                       up_member_kind_t kind, up_member_list_t *out,
+                                       up_error_t *err)
+{
+  int rc = SQLITE_OK;
+  memset(out, 0, sizeof(*out));
+  up_store_lock(store);
+  sqlite3_stmt *stmt =
+      member_stmt(store, UP_STMT_SHARE_MEMBER_LIST, tenant, share_id, kind, NULL, &rc);
+  up_status_t st =
+      up_store_read_rows(store, stmt, rc, "listing the share's members", read_member_row,
+                         (void **)&out->items, &out->count, sizeof(out->items[0]), err);
+  up_store_unlock(store);
+  if (st != UP_OK)
+    up_member_list_fini(out);
+  return st;
+}
+
+up_status_t up_store_share_member_has(up_store_t *store, const char *tenant, const char *share_id,
+                                      up_member_kind_t kind, const char *member_id, bool *out,
+                                      up_error_t *err)
+{
+  int rc = SQLITE_OK;
+  up_member_list_t found = {0};
+  up_store_lock(store);
+  sqlite3_stmt *stmt =
+      member_stmt(store, UP_STMT_SHARE_MEMBER_HAS, tenant, share_id, kind, member_id, &rc);
+  up_status_t st =
+      up_store_read_rows(store, stmt, rc, "reading the share's members", read_member_row,
+                         (void **)&found.items, &found.count, sizeof(found.items[0]), err);
+  up_store_unlock(store);
+  *out = st == UP_OK && found.count > 0;
+  up_member_list_fini(&found);
+  return st;
 }

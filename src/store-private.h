@@ -43,6 +43,10 @@ typedef enum up_stmt_id {
   UP_STMT_SHARE_DELETE,
   UP_STMT_SHARE_EXISTS,
   UP_STMT_SHARE_OF_PRINTER,
+  UP_STMT_SHARE_MEMBER_ADD,
+  UP_STMT_SHARE_MEMBER_REMOVE,
+  UP_STMT_SHARE_MEMBER_LIST,
+  UP_STMT_SHARE_MEMBER_HAS,
   /* store-jobs.c */
   UP_STMT_JOB_INSERT,
   UP_STMT_DOCUMENT_INSERT,
@@ -103,6 +107,7 @@ extern const char *const up_store_job_ids_sql[UP_STMT_COUNT];
 
 /** SQL text of store-tasks.c's statements, indexed by id; NULL outside its block. */
 extern const char *const up_store_tasks_sql[UP_STMT_COUNT];
+extern const char *const up_store_share_members_sql[UP_STMT_COUNT];
 
 /** The store: one connection (opened SQLITE_OPEN_NOMUTEX) guarded by lock. */
 struct up_store {

@@ -38,6 +38,7 @@ static const struct {
     {up_store_jobs_sql, "0002-jobs.sql"},
     {up_store_job_ids_sql, "0003-pull-printing.sql"},
     {up_store_tasks_sql, "0003-pull-printing.sql"},
+    {up_store_share_members_sql, "0004-share-access.sql"},
 };
 
 void up_store_lock(up_store_t *store)

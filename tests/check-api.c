@@ -99,10 +99,13 @@ static void setup(void)
   strcpy(app->base_url, "http://test.local");
   admin = issue(&(up_token_spec_t){.upn = "admin@contoso.com",
                                    .roles = "PrinterAdministrator",
-                                   .scopes = "Printer.FullControl.All PrinterShare.ReadWrite.All"});
-  other_tenant = issue(&(up_token_spec_t){.upn = "admin@fabrikam.com",
-                                          .tenant_id = "11111111-2222-3333-4444-555555555555",
-                                          .scopes = "Printer.FullControl.All"});
+                                   .scopes = "Printer.FullControl.All PrinterShare.ReadWrite.All "
+                                             "PrintJob.ReadWrite.All"});
+  other_tenant =
+      issue(&(up_token_spec_t){.upn = "admin@fabrikam.com",
+                               .tenant_id = "11111111-2222-3333-4444-555555555555",
+                               .roles = "PrinterAdministrator",
+                               .scopes = "Printer.FullControl.All PrinterShare.ReadWrite.All"});
   app_token = issue(&(up_token_spec_t){.app_id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
                                        .scopes = "Printer.ReadWrite.All"});
 }
@@ -387,8 +390,15 @@ START_TEST(test_app_patch)
   char url[256];
   json_t *p;
   up_answer_t a;
-  /* Registered by the app, without a physical device: the app may change device properties. */
-  const char *id = make_printer(app_token);
+  /* Registered by an administrator through the app (delegated: registration has no application
+   * permission), without a physical device: the app may change device properties. */
+  char *via_app =
+      issue(&(up_token_spec_t){.upn = "admin@contoso.com",
+                               .app_id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+                               .roles = "PrinterAdministrator",
+                               .scopes = "Printer.FullControl.All PrinterShare.ReadWrite.All"});
+  const char *id = make_printer(via_app);
+  free(via_app);
   snprintf(url, sizeof(url), "/v1.0/print/printers/%s", id);
   call_opts_t o = {app_token, "application/json", NULL};
   ck_assert_int_eq(call("PATCH", url,

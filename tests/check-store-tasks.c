@@ -1375,8 +1375,8 @@ START_TEST(test_migration_from_v2)
 
   /* Opened normally, it is upgraded in place, its jobs kept. */
   reopen();
-  ck_assert_int_eq(up_store_schema_version(store), 3);
-  ck_assert_int_eq(up_store_schema_latest(), 3);
+  ck_assert_int_eq(up_store_schema_version(store), up_store_schema_latest());
+  ck_assert_int_ge(up_store_schema_latest(), 3);
   ck_assert_int_eq(up_store_job_get(store, TENANT_A, PRINTER_1, 7, &j, &err), UP_OK);
   ck_assert_str_eq(j.document.id, DOC_2);
   up_job_fini(&j);

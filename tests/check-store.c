@@ -1178,6 +1178,84 @@ START_TEST(test_threads)
 }
 END_TEST
 
+#define USER_1  "40000000-0000-4000-8000-000000000001"
+#define USER_2  "40000000-0000-4000-8000-000000000002"
+#define GROUP_1 "50000000-0000-4000-8000-000000000001"
+
+START_TEST(test_share_members)
+{
+  up_error_t err = {0};
+  up_member_list_t list;
+  bool has = true;
+  add_printer(TENANT_A, PRINTER_1, T0);
+  add_printer(TENANT_A, PRINTER_2, T0);
+  add_share(TENANT_A, SHARE_1, PRINTER_1, T0);
+  add_share(TENANT_A, SHARE_2, PRINTER_2, T0);
+  /* Users and groups are separate lists, in the order added; a second add is a conflict. */
+  ck_assert_int_eq(
+      up_store_share_member_add(store, TENANT_A, SHARE_1, UP_MEMBER_USER, USER_2, &err), UP_OK);
+  ck_assert_int_eq(
+      up_store_share_member_add(store, TENANT_A, SHARE_1, UP_MEMBER_USER, USER_1, &err), UP_OK);
+  ck_assert_int_eq(
+      up_store_share_member_add(store, TENANT_A, SHARE_1, UP_MEMBER_GROUP, GROUP_1, &err), UP_OK);
+  ck_assert_int_eq(
+      up_store_share_member_add(store, TENANT_A, SHARE_1, UP_MEMBER_USER, USER_1, &err),
+      UP_CONFLICT);
+  ck_assert_int_eq(
+      up_store_share_member_list(store, TENANT_A, SHARE_1, UP_MEMBER_USER, &list, &err), UP_OK);
+  ck_assert_uint_eq(list.count, 2);
+  ck_assert_str_eq(list.items[0].id, USER_2);
+  ck_assert_str_eq(list.items[1].id, USER_1);
+  up_member_list_fini(&list);
+  ck_assert_int_eq(
+      up_store_share_member_list(store, TENANT_A, SHARE_1, UP_MEMBER_GROUP, &list, &err), UP_OK);
+  ck_assert_uint_eq(list.count, 1);
+  up_member_list_fini(&list);
+  ck_assert_int_eq(
+      up_store_share_member_has(store, TENANT_A, SHARE_1, UP_MEMBER_USER, USER_1, &has, &err),
+      UP_OK);
+  ck_assert(has);
+  ck_assert_int_eq(
+      up_store_share_member_has(store, TENANT_A, SHARE_1, UP_MEMBER_GROUP, USER_1, &has, &err),
+      UP_OK);
+  ck_assert(!has);
+  ck_assert_int_eq(
+      up_store_share_member_has(store, TENANT_A, SHARE_2, UP_MEMBER_USER, USER_1, &has, &err),
+      UP_OK);
+  ck_assert(!has);
+  /* Another tenant neither sees nor changes them; an unknown share is not found. */
+  ck_assert_int_eq(
+      up_store_share_member_has(store, TENANT_B, SHARE_1, UP_MEMBER_USER, USER_1, &has, &err),
+      UP_OK);
+  ck_assert(!has);
+  ck_assert_int_eq(
+      up_store_share_member_add(store, TENANT_B, SHARE_1, UP_MEMBER_USER, USER_1, &err),
+      UP_NOT_FOUND);
+  ck_assert_int_eq(
+      up_store_share_member_remove(store, TENANT_B, SHARE_1, UP_MEMBER_USER, USER_1, &err),
+      UP_NOT_FOUND);
+  ck_assert_int_eq(
+      up_store_share_member_list(store, TENANT_B, SHARE_1, UP_MEMBER_USER, &list, &err), UP_OK);
+  ck_assert_uint_eq(list.count, 0);
+  up_member_list_fini(&list);
+  ck_assert_int_eq(
+      up_store_share_member_add(store, TENANT_A, MISSING, UP_MEMBER_USER, USER_1, &err),
+      UP_NOT_FOUND);
+  /* Removal, then gone with the share. */
+  ck_assert_int_eq(
+      up_store_share_member_remove(store, TENANT_A, SHARE_1, UP_MEMBER_USER, USER_2, &err), UP_OK);
+  ck_assert_int_eq(
+      up_store_share_member_remove(store, TENANT_A, SHARE_1, UP_MEMBER_USER, USER_2, &err),
+      UP_NOT_FOUND);
+  ck_assert_int_eq(up_store_share_delete(store, TENANT_A, SHARE_1, &err), UP_OK);
+  add_share(TENANT_A, SHARE_1, PRINTER_1, T0);
+  ck_assert_int_eq(
+      up_store_share_member_list(store, TENANT_A, SHARE_1, UP_MEMBER_USER, &list, &err), UP_OK);
+  ck_assert_uint_eq(list.count, 0);
+  up_member_list_fini(&list);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
   Suite *s = suite_create("store");
@@ -1225,6 +1303,7 @@ static Suite *store_suite(void)
   tcase_add_test(tc, test_share_update);
   tcase_add_test(tc, test_share_list);
   tcase_add_test(tc, test_share_delete);
+  tcase_add_test(tc, test_share_members);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("tenancy");

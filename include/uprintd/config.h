@@ -14,6 +14,7 @@ typedef struct up_config {
   unsigned threads;         /**< --threads: HTTP worker threads */
   up_log_level_t log_level; /**< --log-level */
   bool demo;                /**< --demo */
+  bool permissions_off;     /**< --permissions off: any valid token may do anything */
   unsigned max_json_kb;     /**< --max-json-kb: largest JSON request body */
   unsigned max_url_kb;      /**< --max-url-kb: longest request URL (path and query) */
   unsigned sim_job_ms;      /**< --sim-job-ms: how long a simulated device prints a job */

@@ -49,9 +49,10 @@ typedef struct up_request {
   const up_query_t *query;         /**< parsed query options */
   const char *raw_query;           /**< the query string as sent (after '?'), or NULL */
   const up_principal_t *principal; /**< the caller (NULL only for routes without auth) */
-  struct json_t *body;             /**< parsed JSON object, or NULL */
-  const char *request_id;          /**< our request id (GUID) */
-  const char *client_request_id;   /**< the client's, or request_id */
+  bool all_jobs; /**< the caller reaches every user's jobs, not only its own (permissions.h) */
+  struct json_t *body;           /**< parsed JSON object, or NULL */
+  const char *request_id;        /**< our request id (GUID) */
+  const char *client_request_id; /**< the client's, or request_id */
   const char *(*header)(const struct up_request *req, const char *name); /**< request header */
   void *stream; /**< UP_BODY_STREAM routes: the state from begin */
   void *glue;   /**< the HTTP layer's own state */
@@ -104,6 +105,7 @@ typedef struct up_route {
   unsigned query;                /**< UP_QUERY_* options the route supports; others are 400 */
   const up_stream_ops_t *stream; /**< UP_BODY_STREAM routes: the body's operations */
   bool anonymous;                /**< true: no bearer token required */
+  int perm; /**< up_perm_id_t: who may call it (permissions.h), checked before the handler */
 } up_route_t;
 
 #endif

@@ -31,6 +31,14 @@ void up_model_entity_context(const char *set, const up_query_t *q, char *out, si
 /** Renders a printer / share / operation (new reference; NULL on allocation failure). */
 struct json_t *up_printer_render(const up_printer_t *p, unsigned flags);
 struct json_t *up_share_render(const up_share_t *s, unsigned flags);
+
+/** The member a `$ref` body names: {"@odata.id": ".../users/{id}"} (groups/{id} for groups;
+ *  directoryObjects/{id} too), absolute or relative. */
+up_status_t up_member_from_ref(const struct json_t *body, up_member_kind_t kind,
+                               char out[UP_ID_SIZE], up_error_t *err);
+
+/** An allowed user or group as Graph shows it in allowedUsers / allowedGroups. */
+struct json_t *up_member_render(const up_member_t *m, up_member_kind_t kind);
 struct json_t *up_operation_render(const up_operation_t *op, const up_printer_t *printer);
 
 /** Validates a printers/create body and fills p (registration) — the caller sets ids, tenant,

@@ -78,6 +78,19 @@ typedef struct up_share_list {
   size_t count;
 } up_share_list_t;
 
+/** A share's allowed users or groups (printerShare.allowedUsers, allowedGroups). */
+typedef enum up_member_kind { UP_MEMBER_USER, UP_MEMBER_GROUP } up_member_kind_t;
+
+/** One allowed user or group: its object id. */
+typedef struct up_member {
+  char id[UP_ID_SIZE];
+} up_member_t;
+
+typedef struct up_member_list {
+  up_member_t *items;
+  size_t count;
+} up_member_list_t;
+
 typedef struct up_operation_list {
   up_operation_t *items;
   size_t count;
@@ -243,6 +256,7 @@ void up_share_fini(up_share_t *s);
 void up_operation_fini(up_operation_t *op);
 void up_printer_list_fini(up_printer_list_t *l);
 void up_share_list_fini(up_share_list_t *l);
+void up_member_list_fini(up_member_list_t *l);
 void up_operation_list_fini(up_operation_list_t *l);
 
 /** Deep copy; false on allocation failure (dst is then fini'ed and zeroed). */

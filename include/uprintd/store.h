@@ -83,6 +83,27 @@ up_status_t up_store_share_list(up_store_t *store, const char *tenant, const cha
  *  has another share. */
 up_status_t up_store_share_update(up_store_t *store, const up_share_t *s, up_error_t *err);
 
+/** Adds user or group member_id to the allowed members of share_id: UP_NOT_FOUND when the
+ *  tenant has no such share, UP_CONFLICT when it is a member already. */
+up_status_t up_store_share_member_add(up_store_t *store, const char *tenant, const char *share_id,
+                                      up_member_kind_t kind, const char *member_id,
+                                      up_error_t *err);
+
+/** Removes it: UP_NOT_FOUND when it is not a member. */
+up_status_t up_store_share_member_remove(up_store_t *store, const char *tenant,
+                                         const char *share_id, up_member_kind_t kind,
+                                         const char *member_id, up_error_t *err);
+
+/** The allowed users or groups of a share, in the order they were added. */
+up_status_t up_store_share_member_list(up_store_t *store, const char *tenant, const char *share_id,
+                                       up_member_kind_t kind, up_member_list_t *out,
+                                       up_error_t *err);
+
+/** *out: whether member_id is an allowed user (or group) of the share. */
+up_status_t up_store_share_member_has(up_store_t *store, const char *tenant, const char *share_id,
+                                      up_member_kind_t kind, const char *member_id, bool *out,
+                                      up_error_t *err);
+
 /** Deletes a share. */
 up_status_t up_store_share_delete(up_store_t *store, const char *tenant, const char *id,
                                   up_error_t *err);
@@ -106,6 +127,10 @@ up_status_t up_store_job_get(up_store_t *store, const char *tenant, const char *
 /** The jobs of one printer of tenant, newest first (created_at, then id, descending). */
 up_status_t up_store_job_list(up_store_t *store, const char *tenant, const char *printer_id,
                               up_job_list_t *out, up_error_t *err);
+
+/** The same, only the jobs created by user created_by (an oid; NULL: every user's). */
+up_status_t up_store_job_list_by(up_store_t *store, const char *tenant, const char *printer_id,
+                                 const char *created_by, up_job_list_t *out, up_error_t *err);
 
 /** Side effects a job change asks for, written in the same transaction. */
 typedef struct up_job_effects {

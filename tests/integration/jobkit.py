@@ -215,8 +215,10 @@ class JobMixin:
         return Target("shares", sid, version, token or self.user)
 
     def all_targets(self, pid, sid):
-        return [self.printer_target(pid, "v1.0"), self.share_target(sid, "v1.0"),
-                self.printer_target(pid, "beta"), self.share_target(sid, "beta")]
+        """The four paths to the same jobs, all as the administrator (a user reaches only the
+        jobs the user created)."""
+        return [self.printer_target(pid, "v1.0"), self.share_target(sid, "v1.0", self.admin),
+                self.printer_target(pid, "beta"), self.share_target(sid, "beta", self.admin)]
 
     def tcall(self, t, method, path, body=None, **kw):
         if body is None:

@@ -105,7 +105,7 @@ class TokenCommandTests(CliTestCase):
         groups = [str(uuid.uuid4()), str(uuid.uuid4())]
         tok, c = self.token("--user", "alice@contoso.com", "--oid", oid,
                             "--roles", "PrinterAdministrator GlobalAdministrator",
-                            "--groups", " ".join(groups), "--scopes", "A B",
+                            "--groups", " ".join(groups), "--scopes", "A Printer.Read.All",
                             "--tenant", tenant, "--name", "Alice Example", "--app", client,
                             "--expires-in", "120")
         self.assertEqual(c.get("idtyp"), "user", c)
@@ -113,7 +113,7 @@ class TokenCommandTests(CliTestCase):
         self.assertEqual(c.get("oid"), oid, c)
         self.assertCountEqual(c.get("wids") or [], [PRINTER_ADMIN_ROLE, GLOBAL_ADMIN_ROLE])
         self.assertEqual(c.get("groups"), groups, c)
-        self.assertEqual(c.get("scp"), "A B", c)
+        self.assertEqual(c.get("scp"), "A Printer.Read.All", c)
         self.assertNotIn("roles", c)
         self.assertEqual(c.get("tid"), tenant, c)
         self.assertEqual(c.get("name"), "Alice Example", c)
@@ -121,7 +121,8 @@ class TokenCommandTests(CliTestCase):
         self.assertIsInstance(c.get("iat"), int, c)
         self.assertEqual(c.get("exp") - c["iat"], 120, c)
         self.assertLess(abs(c["iat"] - time.time()), 120, c)
-        # The server of the same data folder takes it.
+        # The server of the same data folder takes it (an administrator with Printer.Read.All may
+        # list printers).
         srv = self.serve()
         r = self.get("/v1.0/print/printers", token=tok, server=srv)
         self.assertEqual(r.status, 200, r)
@@ -171,10 +172,14 @@ class TokenCommandTests(CliTestCase):
         other = mint_token(self.data, user="bob@contoso.com", tenant=str(uuid.uuid4()),
                            groups=str(uuid.uuid4()), scopes="PrinterShare.ReadBasic.All")
         srv = self.serve()
-        for name, tok in (("delegated", delegated), ("app", app), ("other tenant", other)):
+        # Each is authenticated: what it may read answers 200, an unknown printer 404 (not 401).
+        for name, tok, path, status in (
+                ("delegated", delegated, "/v1.0/print/printers", 200),
+                ("app", app, "/v1.0/print/printers/%s" % uuid.uuid4(), 404),
+                ("other tenant", other, "/v1.0/print/shares", 200)):
             with self.subTest(token=name):
-                r = self.get("/v1.0/print/printers", token=tok, server=srv)
-                self.assertEqual(r.status, 200, r)
+                r = self.get(path, token=tok, server=srv)
+                self.assertEqual(r.status, status, r)
 
     def test_tokens_minted_while_the_server_runs_work(self):
         srv = self.serve()

@@ -241,7 +241,7 @@ class DeviceTests(DeviceMixin, JobTestCase):
         canceled, _ = self.ready_job(t)
         self.assertEqual(self.cancel(t, canceled).status, 204)
         for jid in (done, canceled):
-            for path_t in (t, self.share_target(sid, "beta")):
+            for path_t in (t, self.share_target(sid, "beta", token=self.admin)):
                 with self.subTest(job=jid, target=repr(path_t)):
                     self.assert_unchanged_after(t, jid, lambda: self.start(path_t, jid))
 
@@ -564,4 +564,4 @@ class DeviceRaceTests(DeviceMixin, JobTestCase):
         docs = [r.json["documents"][0]["id"] for r in res]
         self.assertEqual(len(set(ids)), 8, ids)
         self.assertEqual(len(set(docs)), 8, docs)
-        self.assertEqual(sorted(self.job_ids(ts[0]), key=int), sorted(ids, key=int))
+        self.assertEqual(sorted(self.job_ids(ts[1]), key=int), sorted(ids, key=int))

@@ -91,4 +91,7 @@ class FullFlowTests(JobTestCase):
         # Created by a user on the share, uploaded through beta, started by the admin on the
         # printer, read back on the share; and the other way round.
         self.flow(s1, sb, p1, s1, ctype="application/oxps", name="x.oxps", seed=7, pid=pid)
-        self.flow(p1, s1, sb, pb, ctype="image/pwg-raster", name="scan.pwg", seed=8, pid=pid)
+        # The administrator's job: the user does not reach it, so the share is the admin's too.
+        s1a, sba = self.share_target(sid, token=self.admin), self.share_target(sid, "beta",
+                                                                               token=self.admin)
+        self.flow(p1, s1a, sba, pb, ctype="image/pwg-raster", name="scan.pwg", seed=8, pid=pid)

@@ -21,7 +21,7 @@ class JobRestartTests(DeviceMixin, JobCliTestCase):
     def test_acknowledged_jobs_survive_sigkill(self):
         self.serve(base_url=self.BASE, args=["--sim-job-ms", "100"])
         pid, sid = self.printer_and_share()
-        pt, st = self.printer_target(pid), self.share_target(sid, "beta")
+        pt, st = self.printer_target(pid), self.share_target(sid, "beta", token=self.admin)
         created = [self.create_job(pt, {"copies": 2, "colorMode": "color",
                                         "pageRanges": [{"start": 1, "end": 2}]}),
                    self.create_job(st, {})]
@@ -196,5 +196,6 @@ class JobRestartTests(DeviceMixin, JobCliTestCase):
         self.start_ok(t, jid)
         self.wait_state(t, jid, TERMINAL)
         self.restart(signal.SIGTERM)
-        self.assertEqual(sha256(self.download(self.share_target(sid), jid, did).body),
+        self.assertEqual(sha256(self.download(self.share_target(sid, token=self.admin), jid,
+                                              did).body),
                          sha256(data))

@@ -265,7 +265,10 @@ class JobReadTests(JobTestCase):
         pt, st = self.printer_target(pid), self.share_target(sid)
         created = [self.create_job(pt)["id"], self.create_job(st)["id"],
                    self.create_job(pt, {"copies": 2})["id"]]
-        for t in (pt, st, self.printer_target(pid, "beta"), self.share_target(sid, "beta")):
+        # The user who printed one of them lists that one alone.
+        self.assertEqual(self.job_ids(st), [created[1]])
+        self.assertEqual(self.job_ids(self.share_target(sid, "beta")), [created[1]])
+        for t in self.all_targets(pid, sid):
             with self.subTest(target=repr(t)):
                 r = self.get(t.jobs, token=t.token)
                 body = self.assert_json_response(r)
@@ -330,14 +333,19 @@ class JobReadTests(JobTestCase):
         a = self.create_job(pt, {"copies": 2})
         b = self.create_job(st, {"copies": 3})
         for job in (a, b):
-            for t in (pt, st, self.printer_target(pid, "beta"), self.share_target(sid, "beta")):
+            for t in self.all_targets(pid, sid):
                 with self.subTest(job=job["id"], target=repr(t)):
                     got = self.get_job(t, job["id"], expand=True)
                     # (beta may show more properties than v1.0: compare those of v1.0)
                     expect = {k: v for k, v in job.items() if not k.startswith("@")}
                     self.assertEqual({k: v for k, v in got.items() if k in expect}, expect)
         self.assertEqual(self.job_ids(pt), [b["id"], a["id"]])
-        self.assertEqual(self.job_ids(st), [b["id"], a["id"]])
+        self.assertEqual(self.job_ids(self.share_target(sid, token=self.admin)),
+                         [b["id"], a["id"]])
+        # The user reaches the job the user printed, not the administrator's.
+        self.assertEqual(self.job_ids(st), [b["id"]])
+        self.assertEqual(self.get_job(st, b["id"])["id"], b["id"])
+        self.assert_error(self.get(st.job(a["id"]), token=st.token), 404)
 
     def test_jobs_of_another_printer_are_404(self):
         pid, sid = self.printer_and_share()

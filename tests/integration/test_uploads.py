@@ -350,7 +350,9 @@ class UploadRefusalTests(UploadTestCase):
         self.assert_json_response(r, 201)
         self.assertEqual(self.download(self.t, self.jid, self.did).body, self.content)
 
-    def test_wrong_tempauthtoken_is_401(self):
+    def test_wrong_tempauthtoken_is_404(self):
+        # A wrong token answers like an unknown session (the URL tells nothing of sessions the
+        # caller holds no token of); a URL without any token is 401.
         base, query = self.path.split("?", 1)
         token = urllib.parse.parse_qs(query)["tempauthtoken"][0]
         other = self.new_session(1000)[4]
@@ -361,7 +363,11 @@ class UploadRefusalTests(UploadTestCase):
             with self.subTest(token=what):
                 path = base + "?tempauthtoken=" + urllib.parse.quote(bad, safe="")
                 self.assert_error(self.put_raw(self.content[100:200], "bytes 100-199/1000",
-                                               path=path), 401)
+                                               path=path), 404)
+                self.assert_error(http_request(self.server, "GET", path), 404)
+                self.assert_error(http_request(self.server, "DELETE", path), 404)
+        for path in (base, base + "?other=1"):
+            with self.subTest(token="none", path=path):
                 self.assert_error(http_request(self.server, "GET", path), 401)
                 self.assert_error(http_request(self.server, "DELETE", path), 401)
         self.assert_unchanged()
