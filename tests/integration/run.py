@@ -35,6 +35,7 @@ MODULES = [
     "test_job_restart",
     "test_pull",
     "test_pull_refusals",
+    "test_tenants",
 ]
 
 
