@@ -36,6 +36,7 @@ MODULES = [
     "test_pull",
     "test_pull_refusals",
     "test_tenants",
+    "test_permissions",
 ]
 
 
