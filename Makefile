@@ -7,7 +7,8 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Debian packages the build and the test suite need.
 DEB_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-               uuid-dev check libjwt-dev python3 python3-jsonschema python3-yaml curl
+               uuid-dev check libjwt-dev libssl-dev python3 python3-jsonschema python3-yaml curl \
+               openssl
 
 .PHONY: all deps build run test test-plain test-san clean
 

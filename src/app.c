@@ -25,6 +25,31 @@ static void housekeeping(void *arg)
   up_api_tasks_housekeeping(arg);
 }
 
+/* Token settings: the leeway on lifetimes, and the keys of an identity provider (--trust-jwks),
+ * read once here. */
+static up_status_t trust_external_keys(up_keyring_t *keys, const up_config_t *cfg, up_error_t *err)
+{
+  size_t n = 0;
+  up_status_t st;
+  up_keyring_set_clock_skew(keys, cfg->clock_skew);
+  if (!cfg->trust_jwks[0])
+    return UP_OK;
+  st = up_keyring_trust_jwks(keys, cfg->trust_jwks, cfg->issuer, cfg->audience, &n, err);
+  if (st != UP_OK) {
+    if (err) {
+      char msg[sizeof(err->message)];
+      up_strlcpy(msg, err->message, sizeof(msg));
+      up_error_set(err, st, NULL, "--trust-jwks: %s", msg);
+    }
+    return st;
+  }
+  up_log(UP_LOG_INFO,
+         "trusting %zu signing key%s of %s for RS256/ES256 tokens (issuer %s, audience %s)", n,
+         n == 1 ? "" : "s", cfg->trust_jwks, cfg->issuer[0] ? cfg->issuer : "any",
+         cfg->audience[0] ? cfg->audience : "Microsoft Graph");
+  return UP_OK;
+}
+
 up_status_t up_app_open(const up_config_t *config, up_app_t **out, up_error_t *err)
 {
   char path[1200];
@@ -43,6 +68,7 @@ up_status_t up_app_open(const up_config_t *config, up_app_t **out, up_error_t *e
   snprintf(path, sizeof(path), "%s/uprintd.db", config->data_dir);
   if ((st = up_store_open(path, &app->store, err)) != UP_OK ||
       (st = up_keyring_open(config->data_dir, &app->keys, err)) != UP_OK ||
+      (st = trust_external_keys(app->keys, config, err)) != UP_OK ||
       (st = up_schema_load(&app->schema, err)) != UP_OK)
     goto fail;
   if (config->demo && (st = up_app_seed_demo(app, err)) != UP_OK)

@@ -1,4 +1,5 @@
-/* auth.c - bearer tokens: the data folder's signing key, issuing and verifying HS256 JWTs.
+/* auth.c - bearer tokens: the data folder's signing key, issuing and verifying HS256 JWTs, and
+ * verifying RS256/ES256 JWTs of an external identity provider with the keys of a JWKS file.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "uprintd/auth.h"
 #include "uprintd/log.h"
@@ -9,6 +10,12 @@
 #include <jansson.h>
 #include <jwt.h>
 #include <limits.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +29,9 @@
 #define AUDIENCE          "https://graph.microsoft.com"
 #define GRAPH_APP_ID      "00000003-0000-0000-c000-000000000000"
 #define TOKEN_CODE        "InvalidAuthenticationToken"
+#define MAX_JWKS_SIZE     (1024 * 1024) /* largest JWKS file, bytes */
+#define MIN_RSA_BITS      2048
+#define EC_COORD_SIZE     32 /* P-256: bytes of x, y, r and s */
 
 #define MSG_EMPTY     "Access token is empty."
 #define MSG_SCHEME    "Access token validation failure. The authorization scheme must be Bearer."
@@ -29,9 +39,32 @@
 #define MSG_SIGNATURE "Access token validation failure. Invalid signature."
 #define MSG_EXPIRED   "Lifetime validation failed, the token is expired."
 #define MSG_NOT_YET   "Lifetime validation failed, the token is not yet valid."
+#define MSG_NO_ALG    "Access token validation failure. The token header lacks the 'alg' member."
+#define MSG_UNSIGNED                                                                               \
+  "Access token validation failure. Unsigned tokens (alg 'none') are not accepted."
+#define MSG_CRIT                                                                                   \
+  "Access token validation failure. The token header has critical extensions ('crit') that are "   \
+  "not supported."
+#define MSG_KID      "Access token validation failure. The token header's 'kid' is malformed."
+#define MSG_AUDIENCE "Access token validation failure. Invalid audience."
+#define MSG_ISSUER   "Access token validation failure. Invalid issuer."
+
+/* A trusted public key of an external identity provider. */
+typedef enum { JWK_RSA, JWK_EC } jwk_type_t;
+
+typedef struct jwk {
+  jwk_type_t type; /* RSA verifies RS256, EC (P-256) verifies ES256 */
+  char *kid;       /* NULL when the JWK has none */
+  EVP_PKEY *pkey;
+} jwk_t;
 
 struct up_keyring {
   unsigned char key[KEY_SIZE]; /* HS256 secret; wiped on free */
+  unsigned clock_skew;         /* leeway on exp and nbf, seconds */
+  jwk_t *jwks;                 /* trusted external keys (none: RS256/ES256 are refused) */
+  size_t n_jwks;
+  char *issuer;   /* required iss of external tokens, or NULL */
+  char *audience; /* required aud of external tokens, or NULL: Microsoft Graph */
 };
 
 /* A growable list of owned strings. */
@@ -272,6 +305,7 @@ up_status_t up_keyring_open(const char *data_dir, up_keyring_t **out, up_error_t
     st = up_error_set(err, UP_NOMEM, NULL, "out of memory");
     goto out;
   }
+  k->clock_skew = UP_DEFAULT_CLOCK_SKEW;
   /* Read the key; when absent, create it and read again (whoever created it). */
   st = read_key(path, k->key, err);
   if (st == UP_NOT_FOUND) {
@@ -296,12 +330,30 @@ out:
   return st;
 }
 
+static void jwks_free(jwk_t *keys, size_t n)
+{
+  for (size_t i = 0; keys && i < n; i++) {
+    free(keys[i].kid);
+    EVP_PKEY_free(keys[i].pkey);
+  }
+  free(keys);
+}
+
 void up_keyring_free(up_keyring_t *k)
 {
   if (!k)
     return;
   explicit_bzero(k->key, sizeof(k->key));
+  jwks_free(k->jwks, k->n_jwks);
+  free(k->issuer);
+  free(k->audience);
   free(k);
+}
+
+void up_keyring_set_clock_skew(up_keyring_t *k, unsigned seconds)
+{
+  if (k)
+    k->clock_skew = seconds;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -513,7 +565,7 @@ out:
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Verifying                                                                                   */
+/* Decoding                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
 static int b64url_value(unsigned char c)
@@ -671,37 +723,529 @@ out:
   return ok;
 }
 
-/* Fills p from the verified claims. */
-static up_status_t fill_principal(json_t *claims, int64_t now, up_principal_t *p, up_error_t *err)
+/* ------------------------------------------------------------------------------------------ */
+/* External keys (JWKS)                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Copies s into buf (n > 0) for a message or a log line: printable ASCII is kept, anything else
+ * becomes '?', and it is cut to fit. */
+static const char *printable(const char *s, char *buf, size_t n)
+{
+  size_t i = 0;
+  for (; s && s[i] && i + 1 < n; i++)
+    buf[i] = (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f ? s[i] : '?';
+  buf[i] = '\0';
+  return buf;
+}
+
+/* True when the JSON string v is exactly want (an embedded NUL does not match). */
+static bool json_str_is(json_t *v, const char *want)
+{
+  size_t len = strlen(want);
+  return json_is_string(v) && json_string_length(v) == len &&
+         memcmp(json_string_value(v), want, len) == 0;
+}
+
+/* Reads the JWKS file at path as JSON. */
+static up_status_t jwks_read(const char *path, json_t **out, up_error_t *err)
+{
+  struct stat st;
+  unsigned char *buf = NULL;
+  json_error_t jerr;
+  ssize_t got;
+  up_status_t ret = UP_OK;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+  *out = NULL;
+  if (fd < 0)
+    return up_error_set(err, UP_INVALID, NULL, "JWKS file %s: cannot open it: %s", path,
+                        strerror(errno));
+  if (fstat(fd, &st) != 0) {
+    ret = up_error_set(err, UP_INVALID, NULL, "JWKS file %s: cannot stat it: %s", path,
+                       strerror(errno));
+    goto out;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ret = up_error_set(err, UP_INVALID, NULL, "JWKS file %s: not a regular file", path);
+    goto out;
+  }
+  if (!(buf = malloc(MAX_JWKS_SIZE + 1))) {
+    ret = up_error_set(err, UP_NOMEM, NULL, "out of memory");
+    goto out;
+  }
+  got = read_up_to(fd, buf, MAX_JWKS_SIZE + 1);
+  if (got < 0) {
+    ret = up_error_set(err, UP_INVALID, NULL, "JWKS file %s: cannot read it: %s", path,
+                       strerror(errno));
+    goto out;
+  }
+  if (got > MAX_JWKS_SIZE) {
+    ret = up_error_set(err, UP_INVALID, NULL, "JWKS file %s: larger than %d KiB", path,
+                       MAX_JWKS_SIZE / 1024);
+    goto out;
+  }
+  if (!(*out = json_loadb((const char *)buf, (size_t)got, JSON_REJECT_DUPLICATES, &jerr)))
+    ret =
+        up_error_set(err, UP_INVALID, NULL, "JWKS file %s: not valid JSON (line %d, column %d: %s)",
+                     path, jerr.line, jerr.column, jerr.text);
+
+out:
+  free(buf);
+  close(fd);
+  return ret;
+}
+
+/* Decodes the base64url member name of a JWK into a new buffer; NULL (message in err, prefixed
+ * with where) when it is absent, not a string or not canonical base64url. */
+static unsigned char *jwk_bytes(json_t *jwk, const char *name, const char *where, size_t *len,
+                                up_error_t *err)
+{
+  json_t *v = json_object_get(jwk, name);
+  unsigned char *bytes;
+  if (!json_is_string(v)) {
+    up_error_set(err, UP_INVALID, NULL, "%s: '%s' is missing or not a string", where, name);
+    return NULL;
+  }
+  if (!(bytes = b64url_decode(json_string_value(v), json_string_length(v), len)) || *len == 0) {
+    free(bytes);
+    up_error_set(err, UP_INVALID, NULL, "%s: '%s' is not unpadded base64url", where, name);
+    return NULL;
+  }
+  return bytes;
+}
+
+/* Makes a public key of type ("RSA", "EC") from bld's parameters and checks it; NULL when they
+ * are not a valid public key. */
+static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
+{
+  OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL), *check = NULL;
+  EVP_PKEY *pkey = NULL;
+
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+      EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    goto out;
+  /* RSA: n odd and composite, 2^16 < e < 2^256 and odd; EC: the point lies on the curve. */
+  if (!(check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) ||
+      EVP_PKEY_public_check(check) != 1) {
+    EVP_PKEY_free(pkey);
+    pkey = NULL;
+  }
+
+out:
+  ERR_clear_error();
+  EVP_PKEY_CTX_free(check);
+  EVP_PKEY_CTX_free(ctx);
+  OSSL_PARAM_free(params);
+  return pkey;
+}
+
+/* The public key of an RSA JWK (n, e). *out NULL with UP_OK: skipped (too short, logged). */
+static up_status_t jwk_rsa(json_t *jwk, const char *where, EVP_PKEY **out, up_error_t *err)
+{
+  unsigned char *n = NULL, *e = NULL;
+  size_t n_len = 0, e_len = 0;
+  BIGNUM *bn_n = NULL, *bn_e = NULL;
+  OSSL_PARAM_BLD *bld = NULL;
+  EVP_PKEY *pkey = NULL;
+  up_status_t st = UP_OK;
+
+  *out = NULL;
+  if (!(n = jwk_bytes(jwk, "n", where, &n_len, err)) ||
+      !(e = jwk_bytes(jwk, "e", where, &e_len, err))) {
+    st = UP_INVALID;
+    goto out;
+  }
+  if (!(bn_n = BN_bin2bn(n, (int)n_len, NULL)) || !(bn_e = BN_bin2bn(e, (int)e_len, NULL)) ||
+      !(bld = OSSL_PARAM_BLD_new()) || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
+      !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e)) {
+    st = up_error_set(err, UP_NOMEM, NULL, "out of memory");
+    goto out;
+  }
+  if (!(pkey = pkey_from_params("RSA", bld))) {
+    st = up_error_set(err, UP_INVALID, NULL, "%s: 'n' and 'e' are not a valid RSA public key",
+                      where);
+    goto out;
+  }
+  if (EVP_PKEY_get_bits(pkey) < MIN_RSA_BITS) {
+    up_log(UP_LOG_WARN, "%s: skipped, an RSA key of %d bits (at least %d are required)", where,
+           EVP_PKEY_get_bits(pkey), MIN_RSA_BITS);
+    goto out;
+  }
+  *out = pkey;
+  pkey = NULL;
+
+out:
+  ERR_clear_error();
+  EVP_PKEY_free(pkey);
+  OSSL_PARAM_BLD_free(bld);
+  BN_free(bn_n);
+  BN_free(bn_e);
+  free(n);
+  free(e);
+  return st;
+}
+
+/* The public key of an EC P-256 JWK (x, y: 32 bytes each). */
+static up_status_t jwk_ec(json_t *jwk, const char *where, EVP_PKEY **out, up_error_t *err)
+{
+  unsigned char *x = NULL, *y = NULL, point[1 + 2 * EC_COORD_SIZE];
+  size_t x_len = 0, y_len = 0;
+  OSSL_PARAM_BLD *bld = NULL;
+  up_status_t st = UP_OK;
+
+  *out = NULL;
+  if (!(x = jwk_bytes(jwk, "x", where, &x_len, err)) ||
+      !(y = jwk_bytes(jwk, "y", where, &y_len, err))) {
+    st = UP_INVALID;
+    goto out;
+  }
+  if (x_len != EC_COORD_SIZE || y_len != EC_COORD_SIZE) {
+    st = up_error_set(err, UP_INVALID, NULL, "%s: 'x' and 'y' of a P-256 key are %d bytes each",
+                      where, EC_COORD_SIZE);
+    goto out;
+  }
+  /* The uncompressed point: 0x04 || x || y. */
+  point[0] = 0x04;
+  memcpy(point + 1, x, EC_COORD_SIZE);
+  memcpy(point + 1 + EC_COORD_SIZE, y, EC_COORD_SIZE);
+  if (!(bld = OSSL_PARAM_BLD_new()) ||
+      !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
+      !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point))) {
+    st = up_error_set(err, UP_NOMEM, NULL, "out of memory");
+    goto out;
+  }
+  if (!(*out = pkey_from_params("EC", bld)))
+    st = up_error_set(err, UP_INVALID, NULL, "%s: 'x' and 'y' are not a point of P-256", where);
+
+out:
+  ERR_clear_error();
+  OSSL_PARAM_BLD_free(bld);
+  free(x);
+  free(y);
+  return st;
+}
+
+/* Reads key number index (from 0) of the file at path into out; out->pkey stays NULL when the
+ * key is skipped (not for signatures, another type, curve or algorithm; logged). */
+static up_status_t jwk_load(json_t *jwk, const char *path, size_t index, jwk_t *out,
+                            up_error_t *err)
+{
+  const char *kty = NULL, *kid = NULL, *use = NULL, *alg = NULL, *crv = NULL;
+  char where[1400], shown[80];
+  up_status_t st;
+
+  memset(out, 0, sizeof(*out));
+  if (!json_is_object(jwk))
+    return up_error_set(err, UP_INVALID, NULL, "JWKS file %s: key %zu is not a JSON object", path,
+                        index + 1);
+  if (get_str_claim(jwk, "kid", &kid) < 0)
+    return up_error_set(err, UP_INVALID, NULL, "JWKS file %s: key %zu: 'kid' is not a string", path,
+                        index + 1);
+  if (kid)
+    snprintf(where, sizeof(where), "JWKS file %s: key %zu (kid '%s')", path, index + 1,
+             printable(kid, shown, sizeof(shown)));
+  else
+    snprintf(where, sizeof(where), "JWKS file %s: key %zu", path, index + 1);
+  if (get_str_claim(jwk, "kty", &kty) <= 0)
+    return up_error_set(err, UP_INVALID, NULL, "%s: 'kty' is missing or not a string", where);
+  if (get_str_claim(jwk, "use", &use) < 0 || get_str_claim(jwk, "alg", &alg) < 0 ||
+      get_str_claim(jwk, "crv", &crv) < 0)
+    return up_error_set(err, UP_INVALID, NULL, "%s: 'use', 'alg' and 'crv' must be strings", where);
+
+  if (use && strcmp(use, "sig") != 0) {
+    up_log(UP_LOG_WARN, "%s: skipped, its use is '%s', not 'sig'", where,
+           printable(use, shown, sizeof(shown)));
+    return UP_OK;
+  }
+  if (strcmp(kty, "RSA") == 0) {
+    if (alg && strcmp(alg, "RS256") != 0) {
+      up_log(UP_LOG_WARN, "%s: skipped, its alg is '%s' (RSA keys verify RS256)", where,
+             printable(alg, shown, sizeof(shown)));
+      return UP_OK;
+    }
+    out->type = JWK_RSA;
+    st = jwk_rsa(jwk, where, &out->pkey, err);
+  } else if (strcmp(kty, "EC") == 0) {
+    if (!crv || strcmp(crv, "P-256") != 0) {
+      up_log(UP_LOG_WARN, "%s: skipped, an EC key on curve '%s' (only P-256 is supported)", where,
+             printable(crv ? crv : "", shown, sizeof(shown)));
+      return UP_OK;
+    }
+    if (alg && strcmp(alg, "ES256") != 0) {
+      up_log(UP_LOG_WARN, "%s: skipped, its alg is '%s' (P-256 keys verify ES256)", where,
+             printable(alg, shown, sizeof(shown)));
+      return UP_OK;
+    }
+    out->type = JWK_EC;
+    st = jwk_ec(jwk, where, &out->pkey, err);
+  } else {
+    up_log(UP_LOG_WARN, "%s: skipped, its kty is '%s' (only RSA and EC keys verify tokens)", where,
+           printable(kty, shown, sizeof(shown)));
+    return UP_OK;
+  }
+  if (st != UP_OK || !out->pkey)
+    return st;
+  if (json_object_get(jwk, "d"))
+    up_log(UP_LOG_WARN,
+           "%s holds private key material; only its public part is used, and the "
+           "file should hold public keys only",
+           where);
+  if (kid && !(out->kid = strdup(kid))) {
+    EVP_PKEY_free(out->pkey);
+    out->pkey = NULL;
+    return up_error_set(err, UP_NOMEM, NULL, "out of memory");
+  }
+  return UP_OK;
+}
+
+up_status_t up_keyring_trust_jwks(up_keyring_t *k, const char *path, const char *issuer,
+                                  const char *audience, size_t *n_keys, up_error_t *err)
+{
+  json_t *root = NULL, *keys, *jwk;
+  jwk_t *list = NULL;
+  char *iss = NULL, *aud = NULL;
+  size_t n = 0, i;
+  up_status_t st;
+
+  if (n_keys)
+    *n_keys = 0;
+  if (!k || !path || !*path)
+    return up_error_set(err, UP_INTERNAL, NULL, "up_keyring_trust_jwks: missing argument");
+  if ((st = jwks_read(path, &root, err)) != UP_OK)
+    goto out;
+  keys = json_is_object(root) ? json_object_get(root, "keys") : NULL;
+  if (!json_is_array(keys)) {
+    st = up_error_set(err, UP_INVALID, NULL,
+                      "JWKS file %s: not a JWK set (an object with a \"keys\" array)", path);
+    goto out;
+  }
+  if (!(list = calloc(json_array_size(keys) + 1, sizeof(*list))) ||
+      (issuer && *issuer && !(iss = strdup(issuer))) ||
+      (audience && *audience && !(aud = strdup(audience)))) {
+    st = up_error_set(err, UP_NOMEM, NULL, "out of memory");
+    goto out;
+  }
+  json_array_foreach(keys, i, jwk)
+  {
+    if ((st = jwk_load(jwk, path, i, &list[n], err)) != UP_OK)
+      goto out;
+    if (list[n].pkey)
+      n++;
+  }
+  if (n == 0) {
+    st = up_error_set(err, UP_INVALID, NULL,
+                      "JWKS file %s: no usable signing key (kty RSA of at least %d bits, or kty "
+                      "EC with crv P-256; use \"sig\" or none)",
+                      path, MIN_RSA_BITS);
+    goto out;
+  }
+  jwks_free(k->jwks, k->n_jwks);
+  free(k->issuer);
+  free(k->audience);
+  k->jwks = list;
+  k->n_jwks = n;
+  k->issuer = iss;
+  k->audience = aud;
+  list = NULL;
+  iss = aud = NULL;
+  if (n_keys)
+    *n_keys = n;
+
+out:
+  jwks_free(list, n);
+  free(iss);
+  free(aud);
+  json_decref(root);
+  return st;
+}
+
+/* Verifies sig over data with an external key: RS256 (RSASSA-PKCS1-v1_5 with SHA-256; the
+ * signature is as long as the modulus) or ES256 (ECDSA P-256 with SHA-256; JWS sends r || s, 32
+ * bytes each, which becomes the DER form OpenSSL verifies). */
+static bool jwk_verify(const jwk_t *key, const unsigned char *data, size_t data_len,
+                       const unsigned char *sig, size_t sig_len)
+{
+  EVP_MD_CTX *md = NULL;
+  ECDSA_SIG *ec_sig = NULL;
+  BIGNUM *r = NULL, *s = NULL;
+  unsigned char *der = NULL;
+  const unsigned char *check = sig;
+  size_t check_len = sig_len;
+  bool ok = false;
+
+  if (key->type == JWK_EC) {
+    int der_len;
+    if (sig_len != 2 * EC_COORD_SIZE)
+      goto out;
+    if (!(ec_sig = ECDSA_SIG_new()) || !(r = BN_bin2bn(sig, EC_COORD_SIZE, NULL)) ||
+        !(s = BN_bin2bn(sig + EC_COORD_SIZE, EC_COORD_SIZE, NULL)) ||
+        ECDSA_SIG_set0(ec_sig, r, s) != 1)
+      goto out;
+    r = s = NULL; /* ec_sig owns them */
+    if ((der_len = i2d_ECDSA_SIG(ec_sig, &der)) <= 0)
+      goto out;
+    check = der;
+    check_len = (size_t)der_len;
+  } else if (EVP_PKEY_get_size(key->pkey) <= 0 || sig_len != (size_t)EVP_PKEY_get_size(key->pkey)) {
+    goto out;
+  }
+  ok = (md = EVP_MD_CTX_new()) != NULL &&
+       EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, NULL, key->pkey, NULL) == 1 &&
+       EVP_DigestVerify(md, check, check_len, data, data_len) == 1;
+
+out:
+  ERR_clear_error();
+  EVP_MD_CTX_free(md);
+  ECDSA_SIG_free(ec_sig);
+  BN_free(r);
+  BN_free(s);
+  OPENSSL_free(der);
+  return ok;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Verifying                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Verifies the signature of an RS256 (ec false) or ES256 token with the trusted external keys:
+ * the key named by the header's kid, or without kid each key of the right type. signed_len
+ * bytes of token are signed; sig_b64 is the signature segment (canonical base64url). */
+static up_status_t verify_external(const up_keyring_t *k, json_t *header, bool ec,
+                                   const char *token, size_t signed_len, const char *sig_b64,
+                                   size_t sig_b64_len, up_error_t *err)
+{
+  const char *alg = ec ? "ES256" : "RS256", *kid = NULL;
+  jwk_type_t want = ec ? JWK_EC : JWK_RSA;
+  unsigned char *sig = NULL;
+  size_t sig_len = 0;
+  bool kid_known = false, tried = false, ok = false;
+  char shown[80];
+
+  if (k->n_jwks == 0)
+    return up_error_set(err, UP_UNAUTHORIZED, TOKEN_CODE,
+                        "Access token validation failure. %s tokens are not accepted: no keys of "
+                        "an identity provider are trusted.",
+                        alg);
+  if (get_str_claim(header, "kid", &kid) < 0)
+    return refuse(err, MSG_KID);
+  if (!(sig = b64url_decode(sig_b64, sig_b64_len, &sig_len)))
+    return up_error_set(err, UP_NOMEM, NULL, "out of memory");
+  for (size_t i = 0; i < k->n_jwks && !ok; i++) {
+    const jwk_t *key = &k->jwks[i];
+    if (kid && (!key->kid || strcmp(key->kid, kid) != 0))
+      continue;
+    kid_known = true;
+    if (key->type != want)
+      continue;
+    tried = true;
+    ok = jwk_verify(key, (const unsigned char *)token, signed_len, sig, sig_len);
+  }
+  free(sig);
+  if (ok)
+    return UP_OK;
+  if (kid && !kid_known)
+    return up_error_set(err, UP_UNAUTHORIZED, TOKEN_CODE,
+                        "Access token validation failure. The signing key '%s' is unknown.",
+                        printable(kid, shown, sizeof(shown)));
+  if (!tried && kid)
+    return up_error_set(err, UP_UNAUTHORIZED, TOKEN_CODE,
+                        "Access token validation failure. The signing key '%s' is not %s key; it "
+                        "cannot verify %s tokens.",
+                        printable(kid, shown, sizeof(shown)), ec ? "an EC P-256" : "an RSA", alg);
+  if (!tried)
+    return up_error_set(err, UP_UNAUTHORIZED, TOKEN_CODE,
+                        "Access token validation failure. No trusted key verifies %s tokens.", alg);
+  return refuse(err, MSG_SIGNATURE);
+}
+
+/* exp (required) and nbf (optional) against now, with skew seconds of leeway; reads exp and
+ * iat. */
+static up_status_t check_lifetime(json_t *claims, int64_t now, unsigned skew, int64_t *exp,
+                                  int64_t *iat, up_error_t *err)
+{
+  int64_t nbf = 0;
+  int r;
+
+  if ((r = get_time_claim(claims, "exp", exp)) <= 0)
+    return refuse_claim(err, "exp", r == 0);
+  /* Differences in uint64_t: no overflow whatever the claims hold. */
+  if (*exp <= now && (uint64_t)now - (uint64_t)*exp >= skew)
+    return refuse(err, MSG_EXPIRED);
+  if ((r = get_time_claim(claims, "nbf", &nbf)) < 0)
+    return refuse_claim(err, "nbf", false);
+  if (r > 0 && nbf > now && (uint64_t)nbf - (uint64_t)now > skew)
+    return refuse(err, MSG_NOT_YET);
+  if (get_time_claim(claims, "iat", iat) < 0)
+    return refuse_claim(err, "iat", false);
+  return UP_OK;
+}
+
+/* True when the string v names the audience want, or Microsoft Graph when want is NULL. */
+static bool audience_is(json_t *v, const char *want)
+{
+  if (want)
+    return json_str_is(v, want);
+  return json_str_is(v, AUDIENCE) || json_str_is(v, AUDIENCE "/") || json_str_is(v, GRAPH_APP_ID);
+}
+
+/* aud: a string or an array of strings naming want (NULL: Microsoft Graph). Without want, a token
+ * without aud is accepted; with it, aud is required. */
+static up_status_t check_audience(json_t *claims, const char *want, up_error_t *err)
+{
+  json_t *aud = json_object_get(claims, "aud"), *item;
+  bool found = false;
+  size_t i;
+
+  if (!aud)
+    return want ? refuse_claim(err, "aud", true) : UP_OK;
+  if (json_is_string(aud)) {
+    found = audience_is(aud, want);
+  } else if (json_is_array(aud)) {
+    json_array_foreach(aud, i, item)
+    {
+      if (!json_is_string(item))
+        return refuse_claim(err, "aud", false);
+      found = found || audience_is(item, want);
+    }
+  } else {
+    return refuse_claim(err, "aud", false);
+  }
+  return found ? UP_OK : refuse(err, MSG_AUDIENCE);
+}
+
+/* iss must be exactly want (when want is not NULL). */
+static up_status_t check_issuer(json_t *claims, const char *want, up_error_t *err)
+{
+  json_t *iss = json_object_get(claims, "iss");
+  if (!want)
+    return UP_OK;
+  if (!iss)
+    return refuse_claim(err, "iss", true);
+  if (!json_is_string(iss))
+    return refuse_claim(err, "iss", false);
+  return json_str_is(iss, want) ? UP_OK : refuse(err, MSG_ISSUER);
+}
+
+/* Reads the string claim name, or alt when name is absent. 0: neither; -1: not a string. */
+static int get_str_claim_or(json_t *claims, const char *name, const char *alt, const char **out)
+{
+  int r = get_str_claim(claims, name, out);
+  return r == 0 ? get_str_claim(claims, alt, out) : r;
+}
+
+/* Fills p from the verified claims (Entra ID v1 and v2 access tokens). */
+static up_status_t fill_principal(json_t *claims, int64_t exp, int64_t iat, up_principal_t *p,
+                                  up_error_t *err)
 {
   static const char *const list_names[] = {"roles", "wids", "groups"};
   const char *tid = NULL, *oid = NULL, *appid = NULL, *idtyp = NULL, *upn = NULL, *name = NULL;
-  const char *scp = NULL, *aud = NULL;
-  int64_t exp = 0, nbf = 0, iat = 0;
+  const char *scp = NULL;
   int r;
   bool nomem = false;
   strv_t scopes = {0};
 
-  /* Lifetime. */
-  if ((r = get_time_claim(claims, "exp", &exp)) <= 0)
-    return refuse_claim(err, "exp", r == 0);
-  if (exp <= now)
-    return refuse(err, MSG_EXPIRED);
-  if ((r = get_time_claim(claims, "nbf", &nbf)) < 0)
-    return refuse_claim(err, "nbf", false);
-  if (r > 0 && nbf > now)
-    return refuse(err, MSG_NOT_YET);
-  if (get_time_claim(claims, "iat", &iat) < 0)
-    return refuse_claim(err, "iat", false);
-
-  /* Audience, when given: Microsoft Graph. */
-  if ((r = get_str_claim(claims, "aud", &aud)) < 0)
-    return refuse_claim(err, "aud", false);
-  if (r > 0 && strcmp(aud, AUDIENCE) != 0 && strcmp(aud, AUDIENCE "/") != 0 &&
-      strcmp(aud, GRAPH_APP_ID) != 0)
-    return refuse(err, "Access token validation failure. Invalid audience.");
-
-  /* Identity: tid, oid, appid are required. */
+  /* Identity: tid, oid, appid (v2: azp) are required. */
   if ((r = get_str_claim(claims, "tid", &tid)) <= 0)
     return refuse_claim(err, "tid", r == 0);
   if (!up_uuid_is_valid(tid))
@@ -710,23 +1254,24 @@ static up_status_t fill_principal(json_t *claims, int64_t now, up_principal_t *p
     return refuse_claim(err, "oid", r == 0);
   if (!up_uuid_is_valid(oid))
     return refuse_claim(err, "oid", false);
-  if ((r = get_str_claim(claims, "appid", &appid)) <= 0 || !*appid)
-    return refuse_claim(err, "appid", r == 0);
+  if ((r = get_str_claim_or(claims, "appid", "azp", &appid)) <= 0 || !*appid)
+    return refuse_claim(err, r == 0 || json_object_get(claims, "appid") ? "appid" : "azp", r == 0);
   if (get_str_claim(claims, "idtyp", &idtyp) < 0)
     return refuse_claim(err, "idtyp", false);
   if (get_str_claim(claims, "scp", &scp) < 0)
     return refuse_claim(err, "scp", false);
-  if (get_str_claim(claims, "upn", &upn) < 0)
-    return refuse_claim(err, "upn", false);
+  if (get_str_claim_or(claims, "upn", "preferred_username", &upn) < 0)
+    return refuse_claim(err, json_object_get(claims, "upn") ? "upn" : "preferred_username", false);
   if (get_str_claim(claims, "name", &name) < 0)
     return refuse_claim(err, "name", false);
 
-  /* Copy out. */
+  /* Copy out. Without idtyp, an application token has no scp, and roles or no user name. */
   up_strlcpy(p->tenant_id, tid, sizeof(p->tenant_id));
   up_ascii_lower(p->tenant_id);
   up_strlcpy(p->oid, oid, sizeof(p->oid));
   up_ascii_lower(p->oid);
-  p->is_app = idtyp ? strcmp(idtyp, "app") == 0 : scp == NULL;
+  p->is_app = idtyp ? strcmp(idtyp, "app") == 0
+                    : scp == NULL && (json_object_get(claims, "roles") != NULL || upn == NULL);
   p->issued_at = iat;
   p->expires_at = exp;
   if (!(p->app_id = strdup(appid)) || (name && !(p->name = strdup(name))) ||
@@ -755,10 +1300,13 @@ up_status_t up_token_verify(const up_keyring_t *k, const char *authorization, in
 {
   const char *s = authorization, *token, *dot1, *dot2;
   size_t len;
-  char *copy = NULL;
+  char *copy = NULL, shown[48];
   json_t *header = NULL, *claims = NULL;
   jwt_t *jwt = NULL;
   const char *alg = NULL;
+  bool external;
+  int64_t exp = 0, iat = 0;
+  int r;
   up_status_t st = UP_OK;
 
   if (out)
@@ -799,25 +1347,60 @@ up_status_t up_token_verify(const up_keyring_t *k, const char *authorization, in
     goto out;
   }
 
-  /* 3. Only HS256, decided here and not by the library, so that "none" can never pass. */
-  if (get_str_claim(header, "alg", &alg) <= 0 || strcmp(alg, "HS256") != 0 ||
-      (size_t)(token + len - (dot2 + 1)) != 43) {
-    st = refuse(err, MSG_SIGNATURE);
+  /* 3. The algorithm, decided here and not by a library, picks the keys: HS256 only the local
+   *    key, RS256 and ES256 only the trusted external keys, so that a public key can never
+   *    serve as an HMAC secret and "none" never passes. */
+  if ((r = get_str_claim(header, "alg", &alg)) <= 0) {
+    st = r == 0 ? refuse(err, MSG_NO_ALG)
+                : refuse(err, "Access token validation failure. The token header's 'alg' is "
+                              "malformed.");
+    goto out;
+  }
+  if (up_str_ieq(alg, "none")) {
+    st = refuse(err, MSG_UNSIGNED);
+    goto out;
+  }
+  if (json_object_get(header, "crit")) {
+    st = refuse(err, MSG_CRIT);
+    goto out;
+  }
+  external = strcmp(alg, "RS256") == 0 || strcmp(alg, "ES256") == 0;
+  if (external) {
+    /* 4a. The signature, with the trusted keys. */
+    st = verify_external(k, header, alg[0] == 'E', token, (size_t)(dot2 - token), dot2 + 1,
+                         len - (size_t)(dot2 + 1 - token), err);
+    if (st != UP_OK)
+      goto out;
+  } else if (strcmp(alg, "HS256") == 0) {
+    /* 4b. The signature, by libjwt with the local key over the exact bytes decoded above. */
+    if ((size_t)(token + len - (dot2 + 1)) != 43) {
+      st = refuse(err, MSG_SIGNATURE);
+      goto out;
+    }
+    if (!(copy = strndup(token, len))) {
+      st = up_error_set(err, UP_NOMEM, NULL, "out of memory");
+      goto out;
+    }
+    if (jwt_decode(&jwt, copy, k->key, KEY_SIZE) != 0 || !jwt ||
+        jwt_get_alg(jwt) != JWT_ALG_HS256) {
+      st = refuse(err, MSG_SIGNATURE);
+      goto out;
+    }
+  } else {
+    st = up_error_set(err, UP_UNAUTHORIZED, TOKEN_CODE,
+                      "Access token validation failure. The signing algorithm '%s' is not "
+                      "supported (HS256, RS256, ES256).",
+                      printable(alg, shown, sizeof(shown)));
     goto out;
   }
 
-  /* 4. The signature, by libjwt over the exact bytes decoded above. */
-  if (!(copy = strndup(token, len))) {
-    st = up_error_set(err, UP_NOMEM, NULL, "out of memory");
+  /* 5. Claims: claims was decoded from the payload segment whose signature just verified.
+   *    Lifetime for every token; the configured issuer and audience for external ones. */
+  if ((st = check_lifetime(claims, now, k->clock_skew, &exp, &iat, err)) != UP_OK ||
+      (external && (st = check_issuer(claims, k->issuer, err)) != UP_OK) ||
+      (st = check_audience(claims, external ? k->audience : NULL, err)) != UP_OK)
     goto out;
-  }
-  if (jwt_decode(&jwt, copy, k->key, KEY_SIZE) != 0 || !jwt || jwt_get_alg(jwt) != JWT_ALG_HS256) {
-    st = refuse(err, MSG_SIGNATURE);
-    goto out;
-  }
-
-  /* 5. Claims: claims was decoded from the payload segment whose signature just verified. */
-  st = fill_principal(claims, now, out, err);
+  st = fill_principal(claims, exp, iat, out, err);
 
 out:
   if (st != UP_OK)
@@ -828,7 +1411,6 @@ out:
   json_decref(header);
   return st;
 }
-
 /* ------------------------------------------------------------------------------------------ */
 /* The principal                                                                               */
 /* ------------------------------------------------------------------------------------------ */

@@ -1,6 +1,7 @@
 /* config.c - the `uprintd serve` options: one table of name, kind, bounds and field.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "uprintd/config.h"
+#include "uprintd/auth.h"
 #include "uprintd/util.h"
 
 #include <errno.h>
@@ -58,6 +59,14 @@ static const opt_t options[] = {
      "a job held by a print task longer than this is aborted, in seconds (default 86400)"},
     {"upload-expiry-s", OPT_UINT, FIELD(upload_expiry_s), 1, 2592000, "N",
      "lifetime of an upload session in seconds (default 86400)"},
+    {"trust-jwks", OPT_STRING, FIELD(trust_jwks), 0, 0, "FILE",
+     "also accept RS256/ES256 tokens signed by the keys of this JWKS file (read at start)"},
+    {"issuer", OPT_STRING, FIELD(issuer), 0, 0, "ISS",
+     "tokens signed by --trust-jwks keys must carry exactly this iss (default: any)"},
+    {"audience", OPT_STRING, FIELD(audience), 0, 0, "AUD",
+     "tokens signed by --trust-jwks keys must carry this aud (default: Microsoft Graph)"},
+    {"clock-skew", OPT_UINT, FIELD(clock_skew), 0, 3600, "SECONDS",
+     "leeway on the exp and nbf of every token (default 30)"},
 };
 
 void up_config_defaults(up_config_t *cfg)
@@ -74,6 +83,7 @@ void up_config_defaults(up_config_t *cfg)
   cfg->max_document_mb = 512;
   cfg->upload_expiry_s = 86400;
   cfg->task_timeout_s = 86400;
+  cfg->clock_skew = UP_DEFAULT_CLOCK_SKEW;
 }
 
 /* "HOST:PORT", "[v6]:PORT" or ":PORT". */
@@ -197,6 +207,12 @@ bool up_config_parse_serve(up_config_t *cfg, int argc, char **argv, char *err, s
     }
     if (!apply(cfg, o, value, err, errlen))
       return false;
+  }
+  if ((cfg->issuer[0] || cfg->audience[0]) && !cfg->trust_jwks[0]) {
+    snprintf(err, errlen,
+             "--%s applies to tokens signed by --trust-jwks keys: give --trust-jwks FILE too",
+             cfg->issuer[0] ? "issuer" : "audience");
+    return false;
   }
   return true;
 }

@@ -201,6 +201,53 @@ START_TEST(test_config)
 }
 END_TEST
 
+/* Token options: --trust-jwks, --issuer, --audience, --clock-skew. */
+START_TEST(test_config_tokens)
+{
+  up_config_t c;
+  char msg[256];
+  char *ok[] = {"--trust-jwks",
+                "/etc/uprintd/jwks.json",
+                "--issuer=https://login.example/t/v2.0",
+                "--audience",
+                "api://uprintd",
+                "--clock-skew",
+                "0"};
+  up_config_defaults(&c);
+  ck_assert_str_eq(c.trust_jwks, "");
+  ck_assert_str_eq(c.issuer, "");
+  ck_assert_str_eq(c.audience, "");
+  ck_assert_uint_eq(c.clock_skew, 30);
+  ck_assert_msg(up_config_parse_serve(&c, 7, ok, msg, sizeof(msg)), "%s", msg);
+  ck_assert_str_eq(c.trust_jwks, "/etc/uprintd/jwks.json");
+  ck_assert_str_eq(c.issuer, "https://login.example/t/v2.0");
+  ck_assert_str_eq(c.audience, "api://uprintd");
+  ck_assert_uint_eq(c.clock_skew, 0);
+  char *skew[] = {"--clock-skew", "3600"};
+  up_config_defaults(&c);
+  ck_assert(up_config_parse_serve(&c, 2, skew, msg, sizeof(msg)));
+  ck_assert_uint_eq(c.clock_skew, 3600);
+
+  static char *bad[][2] = {{"--clock-skew", "3601"}, {"--clock-skew", "-1"},
+                           {"--clock-skew", "30s"},  {"--trust-jwks", ""},
+                           {"--issuer", ""},         {"--audience", ""}};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    up_config_defaults(&c);
+    ck_assert_msg(!up_config_parse_serve(&c, 2, bad[i], msg, sizeof(msg)), "%s %s", bad[i][0],
+                  bad[i][1]);
+    ck_assert_msg(strstr(msg, bad[i][0]) != NULL, "%s", msg);
+  }
+  /* Issuer and audience only mean something with --trust-jwks. */
+  static char *alone[][2] = {{"--issuer", "https://login.example/t/v2.0"},
+                             {"--audience", "api://uprintd"}};
+  for (size_t i = 0; i < 2; i++) {
+    up_config_defaults(&c);
+    ck_assert(!up_config_parse_serve(&c, 2, alone[i], msg, sizeof(msg)));
+    ck_assert_msg(strstr(msg, alone[i][0]) && strstr(msg, "--trust-jwks"), "%s", msg);
+  }
+}
+END_TEST
+
 START_TEST(test_mkdir_p)
 {
   char dir[4096], path[4200];
@@ -243,6 +290,7 @@ int main(void)
   tcase_add_loop_test(tc, test_utf8_sanitize, 0, sizeof(utf8) / sizeof(utf8[0]));
   tcase_add_test(tc, test_query);
   tcase_add_test(tc, test_config);
+  tcase_add_test(tc, test_config_tokens);
   tcase_add_test(tc, test_mkdir_p);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

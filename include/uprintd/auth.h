@@ -1,6 +1,8 @@
 /* auth.h - bearer tokens: issuing (uprintd token) and verifying (every request), and the
  * caller's identity that every handler sees.
- * Tokens are JWTs shaped like Entra ID access tokens, signed HS256 with the data folder's key.
+ * Tokens are JWTs shaped like Entra ID access tokens: signed HS256 with the data folder's key
+ * (uprintd token), or RS256/ES256 by an external identity provider whose public keys (a JWKS
+ * file) the server was told to trust.
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef UPRINTD_AUTH_H
 #define UPRINTD_AUTH_H
@@ -16,6 +18,8 @@
 #define UP_ROLE_GLOBAL_ADMIN  "62e90394-69f5-4237-9190-012177145e10"
 /** File name of the signing key inside the data folder (32 random bytes, mode 0600). */
 #define UP_KEY_FILE "signing.key"
+/** Default leeway, in seconds, on a token's exp and nbf (clocks of issuer and server differ). */
+#define UP_DEFAULT_CLOCK_SKEW 30
 
 /** The caller, from a verified token. Heap members are owned; release with up_principal_fini. */
 typedef struct up_principal {
@@ -49,10 +53,26 @@ bool up_principal_is_printer_admin(const up_principal_t *p);
 typedef struct up_keyring up_keyring_t;
 
 /** Reads DIR/signing.key, creating it first (32 bytes from the kernel, mode 0600, created
- *  exclusively so that concurrent `serve` and `token` agree) when absent. DIR must exist. */
+ *  exclusively so that concurrent `serve` and `token` agree) when absent. DIR must exist.
+ *  The keyring trusts no external key and allows UP_DEFAULT_CLOCK_SKEW seconds of leeway. */
 up_status_t up_keyring_open(const char *data_dir, up_keyring_t **out, up_error_t *err);
 
 void up_keyring_free(up_keyring_t *k);
+
+/** Leeway, in seconds, allowed on exp and nbf of every token (local and external). */
+void up_keyring_set_clock_skew(up_keyring_t *k, unsigned seconds);
+
+/** Trusts the signing keys of an external identity provider, read once from a JWKS file
+ *  ({"keys":[...]}): RSA keys (kty RSA, n, e; at least 2048 bits) verify RS256 tokens, EC P-256
+ *  keys (kty EC, crv P-256, x, y) verify ES256 tokens; kid is optional. Keys whose use is not
+ *  "sig", whose alg is not the one their type verifies, or of another type or curve are skipped.
+ *  issuer (NULL or "": any) is the exact iss such tokens must carry; audience is the aud they
+ *  must carry, a string or an array holding it (NULL or "": Microsoft Graph, as for local tokens).
+ *  Replaces the keys trusted before. UP_INVALID, with a message naming the file, when it cannot
+ *  be read, is not a JWK set, holds a malformed RSA or EC key, or no usable key; *n_keys (may be
+ *  NULL) is the number of keys trusted. */
+up_status_t up_keyring_trust_jwks(up_keyring_t *k, const char *path, const char *issuer,
+                                  const char *audience, size_t *n_keys, up_error_t *err);
 
 /** What to put in a new token. Strings may be NULL where noted. */
 typedef struct up_token_spec {
@@ -78,8 +98,15 @@ up_status_t up_token_issue(const up_keyring_t *k, const up_token_spec_t *spec, c
 
 /** Verifies an Authorization header value ("Bearer <jwt>"; the scheme is case-insensitive) and
  *  fills out (zeroed first). now is seconds since the epoch (0: the current time).
- *  UP_UNAUTHORIZED (code InvalidAuthenticationToken) when it is missing, malformed, not HS256,
- *  badly signed, expired (exp <= now), not yet valid (nbf > now) or lacks tid/oid/appid. */
+ *  HS256 tokens are verified with the local key only; RS256 and ES256 tokens with the trusted
+ *  JWKS keys only (the header's kid, when present, selects the key; without it every key of the
+ *  right type is tried), and must then carry the configured issuer and audience.
+ *  UP_UNAUTHORIZED (code InvalidAuthenticationToken, a message saying what is wrong) when it is
+ *  missing, malformed, unsigned (alg none), of another algorithm, signed by an unknown key, badly
+ *  signed, expired (exp <= now - skew), not yet valid (nbf > now + skew), from another issuer or
+ *  for another audience, or lacks tid/oid/appid (azp). Claims map to the principal as Entra ID's:
+ *  upn or preferred_username, appid or azp; an application token has idtyp "app", or, without
+ *  idtyp, no scp and either roles or no upn. */
 up_status_t up_token_verify(const up_keyring_t *k, const char *authorization, int64_t now,
                             up_principal_t *out, up_error_t *err);
 

@@ -21,13 +21,17 @@ typedef struct up_config {
   unsigned max_document_mb; /**< --max-document-mb: largest document */
   unsigned upload_expiry_s; /**< --upload-expiry-s: lifetime of an upload session */
   unsigned task_timeout_s;  /**< --task-timeout-s: a job held longer by a task is aborted */
+  char trust_jwks[1024];    /**< --trust-jwks: JWKS file of a trusted identity provider, or "" */
+  char issuer[512];         /**< --issuer: required iss of tokens signed by those keys, or "" */
+  char audience[512];       /**< --audience: required aud of those tokens, or "" (Graph) */
+  unsigned clock_skew;      /**< --clock-skew: leeway on exp and nbf of every token, seconds */
 } up_config_t;
 
 /** Fills the defaults. */
 void up_config_defaults(up_config_t *cfg);
 
 /** Parses the options of `uprintd serve` (argv[0] is the first option). On error writes a
- *  message to err and returns false. */
+ *  message to err and returns false; --issuer and --audience without --trust-jwks are an error. */
 bool up_config_parse_serve(up_config_t *cfg, int argc, char **argv, char *err, size_t errlen);
 
 /** Writes the option table (name, argument, default, meaning) as help text. */

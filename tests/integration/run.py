@@ -25,6 +25,7 @@ MODULES = [
     "test_cli",
     "test_conventions",
     "test_auth",
+    "test_external_tokens",
     "test_printers",
     "test_shares",
     "test_persistence",
