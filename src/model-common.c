@@ -256,3 +256,20 @@ bool up_model_bind_printer_id(const char *url, char out[UP_ID_SIZE])
 {
   return up_model_bind_id(url, "print/printers", out);
 }
+
+bool up_model_merge(json_t *target, const json_t *patch)
+{
+  const char *key;
+  json_t *v;
+  json_object_foreach((json_t *)patch, key, v)
+  {
+    json_t *cur = json_object_get(target, key);
+    if (json_is_object(v) && json_is_object(cur)) {
+      if (!up_model_merge(cur, v))
+        return false;
+    } else if (json_object_set(target, key, v) != 0) {
+      return false;
+    }
+  }
+  return true;
+}

@@ -246,25 +246,6 @@ static bool set_json(char **slot, const json_t *v)
   return true;
 }
 
-/* Merges patch into target member by member: nested objects merge the same way, anything else
- * (null, arrays, scalars) replaces the member. */
-static bool merge_object(json_t *target, const json_t *patch)
-{
-  const char *key;
-  json_t *v;
-  json_object_foreach((json_t *)patch, key, v)
-  {
-    json_t *cur = json_object_get(target, key);
-    if (json_is_object(v) && json_is_object(cur)) {
-      if (!merge_object(cur, v))
-        return false;
-    } else if (json_object_set(target, key, v) != 0) {
-      return false;
-    }
-  }
-  return true;
-}
-
 /* PATCH of a complex value: null clears it; an object is merged into the stored one, so that
  * members the body leaves out keep their values (as Graph documents for job configuration). */
 static bool merge_json(char **slot, const json_t *patch)
@@ -273,7 +254,7 @@ static bool merge_json(char **slot, const json_t *patch)
     return set_json(slot, patch);
   json_t *cur = up_model_load(*slot);
   json_t *target = json_is_object(cur) ? json_deep_copy(cur) : json_object();
-  bool ok = target && merge_object(target, patch) && set_json(slot, target);
+  bool ok = target && up_model_merge(target, patch) && set_json(slot, target);
   json_decref(target);
   json_decref(cur);
   return ok;

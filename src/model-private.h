@@ -19,6 +19,11 @@ up_status_t up_model_check_body(const up_app_t *app, const char *type, const jso
  *  allocation failure (*oom set). */
 char *up_model_dump(const json_t *v, bool *oom);
 
+/* Merges patch into target member by member (a PATCH of complex values): nested objects merge
+ * the same way, anything else (null, arrays, scalars) replaces the member. False when out of
+ * memory. */
+bool up_model_merge(json_t *target, const json_t *patch);
+
 /** Parses stored JSON text (NULL -> JSON null). A value that fails to parse renders as null. */
 json_t *up_model_load(const char *text);
 

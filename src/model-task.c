@@ -156,24 +156,6 @@ up_status_t up_task_status_from_patch(const up_app_t *app, const json_t *body, u
   return UP_OK;
 }
 
-/* Merges patch into target member by member (nested objects alike). */
-static bool merge(json_t *target, const json_t *patch)
-{
-  const char *key;
-  json_t *v;
-  json_object_foreach((json_t *)patch, key, v)
-  {
-    json_t *cur = json_object_get(target, key);
-    if (json_is_object(v) && json_is_object(cur)) {
-      if (!merge(cur, v))
-        return false;
-    } else if (json_object_set(target, key, v) != 0) {
-      return false;
-    }
-  }
-  return true;
-}
-
 up_status_t up_job_configuration_patch(const up_app_t *app, const json_t *body,
                                        up_api_version_t ver, const char *current, char **out,
                                        up_error_t *err)
@@ -195,7 +177,7 @@ up_status_t up_job_configuration_patch(const up_app_t *app, const json_t *body,
          *target = json_is_object(cur) ? json_deep_copy(cur) : json_object();
   json_t *clean = up_model_load(checked);
   free(checked);
-  if (!target || !json_is_object(clean) || !merge(target, clean))
+  if (!target || !json_is_object(clean) || !up_model_merge(target, clean))
     st = up_error_set(err, UP_NOMEM, NULL, "Out of memory.");
   else
     st = up_job_configuration_check(app, target, ver, "configuration", out, err);
