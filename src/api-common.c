@@ -3,8 +3,11 @@
 #include "api.h"
 #include "model-private.h"
 #include "uprintd/response.h"
+#include "uprintd/store.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 const char *up_api_tenant(const up_request_t *req)
 {
@@ -85,4 +88,80 @@ up_status_t up_api_no_content(up_status_t st, up_response_t *resp, up_error_t *e
   if (st != UP_OK)
     return up_api_not_found(st, err, what, id);
   return up_reply_empty(resp, 204);
+}
+
+/* The name of a query parameter, without '$' (or its encoding %24), is name. */
+static bool param_named(const char *p, size_t len, const char *name)
+{
+  size_t n = strlen(name);
+  if (len >= 1 && *p == '$') {
+    p++;
+    len--;
+  } else if (len >= 3 && strncasecmp(p, "%24", 3) == 0) {
+    p += 3;
+    len -= 3;
+  }
+  return len == n && strncasecmp(p, name, n) == 0;
+}
+
+/* The URL of the next page: this request's URL with its options, but $skip and $skiptoken,
+ * and the new $skiptoken. */
+static bool next_link(const up_app_t *app, const up_request_t *req, const char *token, char *out,
+                      size_t len)
+{
+  size_t n = (size_t)snprintf(out, len, "%s/%s%s?", app->base_url,
+                              up_api_version_name(req->version), req->path);
+  const char *p = req->raw_query ? req->raw_query : "";
+  while (*p && n < len) {
+    const char *amp = strchr(p, '&');
+    size_t plen = amp ? (size_t)(amp - p) : strlen(p);
+    const char *eq = memchr(p, '=', plen);
+    size_t nlen = eq ? (size_t)(eq - p) : plen;
+    if (plen && !param_named(p, nlen, "skiptoken") && !param_named(p, nlen, "skip"))
+      n += (size_t)snprintf(out + n, len - n, "%.*s&", (int)plen, p);
+    p += plen + (amp ? 1 : 0);
+  }
+  if (n < len)
+    n += (size_t)snprintf(out + n, len - n, "$skiptoken=%s", token);
+  return n < len;
+}
+
+up_status_t up_api_list(up_app_t *app, const up_request_t *req, up_response_t *resp, up_coll_t coll,
+                        const char *const *scope, int n_scope, const char *set, up_render_fn render,
+                        unsigned flags, void *ctx, up_error_t *err)
+{
+  up_list_query_t q;
+  up_store_page_t page;
+  char token[2048], link[8192];
+  memset(&page, 0, sizeof(page));
+  up_status_t st = up_list_query_prepare(coll, req->query, app->schema, &q, err);
+  if (st != UP_OK)
+    return st;
+  if ((st = up_store_query(app->store, &q, scope, n_scope, &page, err)) == UP_OK)
+    st = up_api_reply_list(app, req, resp, set, page.items, page.count, page.item_size, render,
+                           flags, ctx, err);
+  if (st == UP_OK && (q.count || page.more)) {
+    /* @odata.context, @odata.count, value, @odata.nextLink: Graph's order. */
+    json_t *body = json_object();
+    bool ok = body && !json_object_set(body, "@odata.context",
+                                       json_object_get(resp->body, "@odata.context"));
+    if (ok && q.count)
+      ok = !json_object_set_new(body, "@odata.count", json_integer(page.total));
+    if (ok)
+      ok = !json_object_set(body, "value", json_object_get(resp->body, "value"));
+    if (ok && page.more)
+      ok = up_skiptoken_make(&q, page.last, page.n_last, token, sizeof(token)) &&
+           next_link(app, req, token, link, sizeof(link)) &&
+           !json_object_set_new(body, "@odata.nextLink", json_string(link));
+    if (ok) {
+      json_decref(resp->body);
+      resp->body = body;
+    } else {
+      json_decref(body);
+      st = up_api_nomem(err);
+    }
+  }
+  up_store_page_fini(&page);
+  up_list_query_fini(&q);
+  return st;
 }

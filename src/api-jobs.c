@@ -202,7 +202,6 @@ static struct json_t *render_job_item(const void *item, unsigned flags, void *ct
 UP_HANDLER(up_api_jobs_list)
 {
   queue_t q;
-  up_job_list_t list = {0};
   unsigned flags = 0, ignored;
   char set[160];
   list_ctx_t ctx = {app, req->version};
@@ -211,15 +210,13 @@ UP_HANDLER(up_api_jobs_list)
           UP_OK &&
       (st = up_job_check_expand(req->query, &flags, err)) == UP_OK &&
       (st = find_queue(app, req, &q, err)) == UP_OK) {
-    if ((st = up_store_job_list_by(app->store, up_api_tenant(req), q.printer.id,
-                                   job_owner_filter(req), &list, err)) == UP_OK) {
-      snprintf(set, sizeof(set), "%s/jobs", q.set);
-      st = up_api_reply_list(app, req, resp, set, list.items, list.count, sizeof(list.items[0]),
-                             render_job_item, flags, &ctx, err);
-    }
+    /* A user without a .All scope lists the jobs the user created (in SQL). */
+    const char *scope[] = {up_api_tenant(req), q.printer.id, job_owner_filter(req)};
+    snprintf(set, sizeof(set), "%s/jobs", q.set);
+    st =
+        up_api_list(app, req, resp, UP_COLL_JOBS, scope, 3, set, render_job_item, flags, &ctx, err);
     up_printer_fini(&q.printer);
   }
-  up_job_list_fini(&list);
   return st;
 }
 

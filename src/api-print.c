@@ -26,14 +26,9 @@ static struct json_t *render_operation_item(const void *item, unsigned flags, vo
 
 UP_HANDLER(up_api_operations_list)
 {
-  up_operation_list_t list = {0};
-  up_status_t st;
-  if ((st = up_store_operation_list(app->store, up_api_tenant(req), &list, err)) == UP_OK) {
-    st = up_api_reply_list(app, req, resp, "print/operations", list.items, list.count,
-                           sizeof(list.items[0]), render_operation_item, 0, app, err);
-  }
-  up_operation_list_fini(&list);
-  return st;
+  const char *scope[] = {up_api_tenant(req)};
+  return up_api_list(app, req, resp, UP_COLL_OPERATIONS, scope, 1, "print/operations",
+                     render_operation_item, 0, app, err);
 }
 
 UP_HANDLER(up_api_operation_get)

@@ -90,15 +90,12 @@ static struct json_t *render_printer(const void *item, unsigned flags, void *ctx
 
 UP_HANDLER(up_api_printers_list)
 {
-  up_printer_list_t list = {0};
   unsigned flags;
-  up_status_t st;
-  if ((st = up_model_check_select(app, "printer", req->query, req->version, &flags, err)) ==
-          UP_OK &&
-      (st = up_store_printer_list(app->store, up_api_tenant(req), &list, err)) == UP_OK)
-    st = up_api_reply_list(app, req, resp, "print/printers", list.items, list.count,
-                           sizeof(list.items[0]), render_printer, flags, NULL, err);
-  up_printer_list_fini(&list);
+  const char *scope[] = {up_api_tenant(req)};
+  up_status_t st = up_model_check_select(app, "printer", req->query, req->version, &flags, err);
+  if (st == UP_OK)
+    st = up_api_list(app, req, resp, UP_COLL_PRINTERS, scope, 1, "print/printers", render_printer,
+                     flags, NULL, err);
   return st;
 }
 
@@ -215,7 +212,6 @@ UP_HANDLER(up_api_printer_shares_list)
 {
   const char *id = req->params.v[0];
   up_printer_t p;
-  up_share_list_t list = {0};
   char set[128];
   unsigned flags;
   up_status_t st;
@@ -223,13 +219,12 @@ UP_HANDLER(up_api_printer_shares_list)
   if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) ==
           UP_OK &&
       (st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &p, err), err,
-                             "printer", id)) == UP_OK &&
-      (st = up_store_share_list(app->store, up_api_tenant(req), id, &list, err)) == UP_OK) {
+                             "printer", id)) == UP_OK) {
+    const char *scope[] = {up_api_tenant(req), p.id};
     snprintf(set, sizeof(set), "print/printers('%s')/shares", p.id);
-    st = up_api_reply_list(app, req, resp, set, list.items, list.count, sizeof(list.items[0]),
-                           up_api_render_share, flags, NULL, err);
+    st = up_api_list(app, req, resp, UP_COLL_SHARES, scope, 2, set, up_api_render_share, flags,
+                     NULL, err);
   }
-  up_share_list_fini(&list);
   up_printer_fini(&p);
   return st;
 }

@@ -78,15 +78,13 @@ struct json_t *up_api_render_share(const void *item, unsigned flags, void *ctx)
 
 UP_HANDLER(up_api_shares_list)
 {
-  up_share_list_t list = {0};
   unsigned flags;
-  up_status_t st;
-  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) ==
-          UP_OK &&
-      (st = up_store_share_list(app->store, up_api_tenant(req), NULL, &list, err)) == UP_OK)
-    st = up_api_reply_list(app, req, resp, "print/shares", list.items, list.count,
-                           sizeof(list.items[0]), up_api_render_share, flags, NULL, err);
-  up_share_list_fini(&list);
+  const char *scope[] = {up_api_tenant(req), NULL};
+  up_status_t st =
+      up_model_check_select(app, "printerShare", req->query, req->version, &flags, err);
+  if (st == UP_OK)
+    st = up_api_list(app, req, resp, UP_COLL_SHARES, scope, 2, "print/shares", up_api_render_share,
+                     flags, NULL, err);
   return st;
 }
 

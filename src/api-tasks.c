@@ -74,14 +74,10 @@ out:
 
 UP_HANDLER(up_api_definitions_list)
 {
-  up_task_definition_list_t list = {0};
-  up_status_t st;
-  if ((st = up_store_task_definition_list(app->store, up_api_tenant(req), req->principal->app_id,
-                                          &list, err)) == UP_OK)
-    st = up_api_reply_list(app, req, resp, "print/taskDefinitions", list.items, list.count,
-                           sizeof(list.items[0]), render_definition, 0, NULL, err);
-  up_task_definition_list_fini(&list);
-  return st;
+  /* An application lists the definitions it created (reference 3.13). */
+  const char *scope[] = {up_api_tenant(req), req->principal->app_id};
+  return up_api_list(app, req, resp, UP_COLL_DEFINITIONS, scope, 2, "print/taskDefinitions",
+                     render_definition, 0, NULL, err);
 }
 
 UP_HANDLER(up_api_definition_get)
@@ -143,17 +139,14 @@ static up_status_t own_task(up_app_t *app, const up_request_t *req, up_task_t *t
 UP_HANDLER(up_api_tasks_list)
 {
   up_task_definition_t d;
-  up_task_list_t list = {0};
   char set[128];
   memset(&d, 0, sizeof(d));
   up_status_t st;
-  if ((st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK &&
-      (st = up_store_task_list(app->store, up_api_tenant(req), d.id, &list, err)) == UP_OK) {
+  if ((st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK) {
+    const char *scope[] = {up_api_tenant(req), d.id};
     snprintf(set, sizeof(set), "print/taskDefinitions('%s')/tasks", d.id);
-    st = up_api_reply_list(app, req, resp, set, list.items, list.count, sizeof(list.items[0]),
-                           render_task, 0, NULL, err);
+    st = up_api_list(app, req, resp, UP_COLL_TASKS, scope, 2, set, render_task, 0, NULL, err);
   }
-  up_task_list_fini(&list);
   up_task_definition_fini(&d);
   return st;
 }
@@ -325,16 +318,13 @@ out:
 
 UP_HANDLER(up_api_triggers_list)
 {
-  up_task_trigger_list_t list = {0};
   char set[128];
   up_status_t st = printer_exists(app, req, err);
-  if (st == UP_OK && (st = up_store_task_trigger_list(app->store, up_api_tenant(req),
-                                                      req->params.v[0], &list, err)) == UP_OK) {
+  if (st == UP_OK) {
+    const char *scope[] = {up_api_tenant(req), req->params.v[0]};
     snprintf(set, sizeof(set), "print/printers('%s')/taskTriggers", req->params.v[0]);
-    st = up_api_reply_list(app, req, resp, set, list.items, list.count, sizeof(list.items[0]),
-                           render_trigger, 0, NULL, err);
+    st = up_api_list(app, req, resp, UP_COLL_TRIGGERS, scope, 2, set, render_trigger, 0, NULL, err);
   }
-  up_task_trigger_list_fini(&list);
   return st;
 }
 

@@ -130,6 +130,14 @@ up_status_t up_api_reply_list(up_app_t *app, const up_request_t *req, up_respons
                               const char *set, const void *items, size_t count, size_t size,
                               up_render_fn render, unsigned flags, void *ctx, up_error_t *err);
 
+/** Answers one page of collection coll within scope (see up_store_query) with the request's
+ *  $filter, $orderby, $top, $skip, $skiptoken and $count: items rendered with render and flags,
+ *  $select applied, under context set; @odata.count with $count=true; @odata.nextLink (the
+ *  request's options and an opaque $skiptoken) when another page follows. */
+up_status_t up_api_list(up_app_t *app, const up_request_t *req, up_response_t *resp, up_coll_t coll,
+                        const char *const *scope, int n_scope, const char *set, up_render_fn render,
+                        unsigned flags, void *ctx, up_error_t *err);
+
 /** 204 when st is UP_OK (a delete or an action without a body), else the Graph error of st
  *  (404 naming what and id for UP_NOT_FOUND). */
 up_status_t up_api_no_content(up_status_t st, up_response_t *resp, up_error_t *err,

@@ -22,11 +22,16 @@
 #define JSON_OPT_KB(kb) UP_BODY_JSON_OPT, kb
 #define SEL             UP_QUERY_SELECT
 #define EXP             UP_QUERY_EXPAND
-#define PUT             UP_METHOD_PUT
-#define STREAM          UP_BODY_STREAM, 0
-#define JSON_OPT        UP_BODY_JSON_OPT, 0
-#define ROOT            UP_API_ROOT
-#define P(x)            UP_PERM_##x
+/* Query options of collections (reference 10.6): pages, filters and order. */
+#define PAGED                                                                                      \
+  (UP_QUERY_FILTER | UP_QUERY_ORDERBY | UP_QUERY_TOP | UP_QUERY_SKIP | UP_QUERY_SKIPTOKEN)
+/* Task definitions, tasks and triggers: $filter, $orderby, $expand; no $select, $top, $skip. */
+#define TASKLIST (UP_QUERY_FILTER | UP_QUERY_ORDERBY | UP_QUERY_EXPAND | UP_QUERY_SKIPTOKEN)
+#define PUT      UP_METHOD_PUT
+#define STREAM   UP_BODY_STREAM, 0
+#define JSON_OPT UP_BODY_JSON_OPT, 0
+#define ROOT     UP_API_ROOT
+#define P(x)     UP_PERM_##x
 
 /* The one route table: every Graph operation the server answers. Columns: method, pattern
  * (relative to the version root; {x} matches one non-empty segment), handler, body kind and
@@ -37,7 +42,8 @@ const up_route_t up_routes[] = {
     /* Printers (reference 2.2) */
     {POST, "/print/printers/create", up_api_printers_create, JSON, BOTH, 0, NULL, false,
      P(PRINTER_CREATE)},
-    {GET, "/print/printers", up_api_printers_list, NONE, BOTH, SEL, NULL, false, P(PRINTER_LIST)},
+    {GET, "/print/printers", up_api_printers_list, NONE, BOTH, SEL | EXP | PAGED, NULL, false,
+     P(PRINTER_LIST)},
     {GET, "/print/printers/{printerId}", up_api_printer_get, NONE, BOTH, SEL, NULL, false,
      P(PRINTER_READ)},
     {PATCH, "/print/printers/{printerId}", up_api_printer_patch, JSON, BOTH, 0, NULL, false,
@@ -46,15 +52,15 @@ const up_route_t up_routes[] = {
      P(PRINTER_DELETE)},
     {POST, "/print/printers/{printerId}/restoreFactoryDefaults", up_api_printer_restore_defaults,
      NONE, BOTH, 0, NULL, false, P(PRINTER_RESTORE)},
-    {GET, "/print/printers/{printerId}/shares", up_api_printer_shares_list, NONE, BOTH, SEL, NULL,
-     false, P(SHARE_READ)},
+    {GET, "/print/printers/{printerId}/shares", up_api_printer_shares_list, NONE, BOTH,
+     SEL | EXP | PAGED, NULL, false, P(SHARE_READ)},
     {GET, "/print/printers/{printerId}/shares/{shareId}", up_api_printer_share_get, NONE, BOTH, SEL,
      NULL, false, P(SHARE_READ)},
     {GET, "/print/printers/{printerId}/share", up_api_printer_share_single, NONE, BETA, SEL, NULL,
      false, P(SHARE_READ)},
     /* Operations (reference 2.1, R8/R9, and the printer alias of 1.3) */
-    {GET, "/print/operations", up_api_operations_list, NONE, BOTH, 0, NULL, false,
-     P(OPERATION_READ)},
+    {GET, "/print/operations", up_api_operations_list, NONE, BOTH, SEL | PAGED | UP_QUERY_COUNT,
+     NULL, false, P(OPERATION_READ)},
     {GET, "/print/operations/{operationId}", up_api_operation_get, NONE, BOTH, 0, NULL, false,
      P(OPERATION_READ)},
     {GET, "/print/operations/{operationId}/printer", up_api_operation_printer_get, NONE, BOTH, SEL,
@@ -62,7 +68,8 @@ const up_route_t up_routes[] = {
     /* Shares (reference 2.3; /print/printerShares is beta's deprecated alias) */
     {POST, "/print/shares", up_api_shares_create, JSON_KB(64), BOTH, 0, NULL, false,
      P(SHARE_CREATE)},
-    {GET, "/print/shares", up_api_shares_list, NONE, BOTH, SEL, NULL, false, P(SHARE_READ)},
+    {GET, "/print/shares", up_api_shares_list, NONE, BOTH, SEL | EXP | PAGED, NULL, false,
+     P(SHARE_READ)},
     {GET, "/print/shares/{shareId}", up_api_share_get, NONE, BOTH, SEL, NULL, false, P(SHARE_READ)},
     {PATCH, "/print/shares/{shareId}", up_api_share_patch, JSON_KB(64), BOTH, 0, NULL, false,
      P(SHARE_UPDATE)},
@@ -72,7 +79,8 @@ const up_route_t up_routes[] = {
      P(PRINTER_READ)},
     {POST, "/print/printerShares", up_api_shares_create, JSON_KB(64), BETA, 0, NULL, false,
      P(SHARE_CREATE)},
-    {GET, "/print/printerShares", up_api_shares_list, NONE, BETA, SEL, NULL, false, P(SHARE_READ)},
+    {GET, "/print/printerShares", up_api_shares_list, NONE, BETA, SEL | EXP | PAGED, NULL, false,
+     P(SHARE_READ)},
     {GET, "/print/printerShares/{shareId}", up_api_share_get, NONE, BETA, SEL, NULL, false,
      P(SHARE_READ)},
     {PATCH, "/print/printerShares/{shareId}", up_api_share_patch, JSON_KB(64), BETA, 0, NULL, false,
@@ -97,8 +105,8 @@ const up_route_t up_routes[] = {
     /* Print jobs and their documents (reference 2.4, 3.1-3.5, 3.8, 4): under printers and shares */
     {POST, "/print/printers/{printerId}/jobs", up_api_jobs_create, JSON, BOTH, 0, NULL, false,
      P(JOB_CREATE_PRINTER)},
-    {GET, "/print/printers/{printerId}/jobs", up_api_jobs_list, NONE, BOTH, SEL | EXP, NULL, false,
-     P(JOB_READ_PRINTER)},
+    {GET, "/print/printers/{printerId}/jobs", up_api_jobs_list, NONE, BOTH, SEL | EXP | PAGED, NULL,
+     false, P(JOB_READ_PRINTER)},
     {GET, "/print/printers/{printerId}/jobs/{jobId}", up_api_job_get, NONE, BOTH, SEL | EXP, NULL,
      false, P(JOB_READ_PRINTER)},
     {POST, "/print/printers/{printerId}/jobs/{jobId}/start", up_api_job_start, NONE, BOTH, 0, NULL,
@@ -115,8 +123,8 @@ const up_route_t up_routes[] = {
      up_api_document_value, NONE, BOTH, 0, NULL, false, P(JOB_CONTENT_PRINTER)},
     {POST, "/print/shares/{shareId}/jobs", up_api_jobs_create, JSON, BOTH, 0, NULL, false,
      P(JOB_CREATE_SHARE)},
-    {GET, "/print/shares/{shareId}/jobs", up_api_jobs_list, NONE, BOTH, SEL | EXP, NULL, false,
-     P(JOB_READ_SHARE)},
+    {GET, "/print/shares/{shareId}/jobs", up_api_jobs_list, NONE, BOTH, SEL | EXP | PAGED, NULL,
+     false, P(JOB_READ_SHARE)},
     {GET, "/print/shares/{shareId}/jobs/{jobId}", up_api_job_get, NONE, BOTH, SEL | EXP, NULL,
      false, P(JOB_READ_SHARE)},
     {POST, "/print/shares/{shareId}/jobs/{jobId}/start", up_api_job_start, NONE, BOTH, 0, NULL,
@@ -147,7 +155,7 @@ const up_route_t up_routes[] = {
      * application's operations on held jobs; /printerBase/jobs/{id}/redirect names a job by id. */
     {POST, "/print/taskDefinitions", up_api_definitions_create, JSON_KB(16), BOTH, 0, NULL, false,
      P(TASK_DEFINITIONS)},
-    {GET, "/print/taskDefinitions", up_api_definitions_list, NONE, BOTH, 0, NULL, false,
+    {GET, "/print/taskDefinitions", up_api_definitions_list, NONE, BOTH, TASKLIST, NULL, false,
      P(TASK_DEFINITIONS)},
     {GET, "/print/taskDefinitions/{taskDefinitionId}", up_api_definition_get, NONE, BOTH, 0, NULL,
      false, P(TASK_DEFINITIONS)},
@@ -155,8 +163,8 @@ const up_route_t up_routes[] = {
      0, NULL, false, P(TASK_DEFINITIONS)},
     {DELETE, "/print/taskDefinitions/{taskDefinitionId}", up_api_definition_delete, NONE, BOTH, 0,
      NULL, false, P(TASK_DEFINITIONS)},
-    {GET, "/print/taskDefinitions/{taskDefinitionId}/tasks", up_api_tasks_list, NONE, BOTH, 0, NULL,
-     false, P(TASK_DEFINITIONS)},
+    {GET, "/print/taskDefinitions/{taskDefinitionId}/tasks", up_api_tasks_list, NONE, BOTH,
+     TASKLIST, NULL, false, P(TASK_DEFINITIONS)},
     {GET, "/print/taskDefinitions/{taskDefinitionId}/tasks/{taskId}", up_api_task_get, NONE, BOTH,
      0, NULL, false, P(TASK_DEFINITIONS)},
     {PATCH, "/print/taskDefinitions/{taskDefinitionId}/tasks/{taskId}", up_api_task_patch,
@@ -167,8 +175,8 @@ const up_route_t up_routes[] = {
      up_api_task_trigger_get, NONE, BOTH, 0, NULL, false, P(TASK_DEFINITIONS)},
     {POST, "/print/printers/{printerId}/taskTriggers", up_api_triggers_create, JSON_KB(16), BOTH, 0,
      NULL, false, P(TRIGGER_WRITE)},
-    {GET, "/print/printers/{printerId}/taskTriggers", up_api_triggers_list, NONE, BOTH, 0, NULL,
-     false, P(TRIGGER_READ)},
+    {GET, "/print/printers/{printerId}/taskTriggers", up_api_triggers_list, NONE, BOTH, TASKLIST,
+     NULL, false, P(TRIGGER_READ)},
     {GET, "/print/printers/{printerId}/taskTriggers/{taskTriggerId}", up_api_trigger_get, NONE,
      BOTH, 0, NULL, false, P(TRIGGER_READ)},
     {DELETE, "/print/printers/{printerId}/taskTriggers/{taskTriggerId}", up_api_trigger_delete,

@@ -17,7 +17,8 @@
   "j.created_by_upn, j.created_by_app, j.created_at, j.started_at, j.acknowledged_at, "            \
   "j.completed_at, j.state, j.details, j.is_acquired, j.is_fetchable, j.error_code, "              \
   "j.redirected_from, j.redirected_to"
-#define JOB_NCOLS 19
+#define JOB_NCOLS      19
+#define DOCUMENT_NCOLS 7
 
 /* The document columns, in read_document's order. */
 #define DOCUMENT_COLS                                                                              \
@@ -833,3 +834,35 @@ up_status_t up_store_download_get(up_store_t *store, const char *id, up_download
     memset(out, 0, sizeof(*out));
   return st;
 }
+
+/* --- the jobs collection for up_store_query (store-query.c) --- */
+
+static void job_item_fini(void *j)
+{
+  up_job_fini(j);
+}
+
+static const char *const job_fields[][2] = {{"id", "j.id"},
+                                            {"createdDateTime", "j.created_at"},
+                                            {"createdBy/userPrincipalName", "j.created_by_upn"},
+                                            {"createdBy/displayName", "j.created_by_name"},
+                                            {"createdBy/id", "j.created_by_id"},
+                                            {"status/state", "j.state"},
+                                            {"status/isAcquiredByPrinter", "j.is_acquired"},
+                                            {"isFetchable", "j.is_fetchable"},
+                                            {"acknowledgedDateTime", "j.acknowledged_at"},
+                                            {"errorCode", "j.error_code"},
+                                            {"redirectedFrom", "j.redirected_from"},
+                                            {"redirectedTo", "j.redirected_to"},
+                                            {NULL, NULL}};
+
+/* ?3 NULL: every user's jobs, else those created by user ?3. */
+const up_store_coll_t up_store_coll_jobs = {
+    JOB_ROW,
+    "WHERE j.tenant_id = ?1 AND j.printer_id = ?2 AND (?3 IS NULL OR j.created_by_id = ?3)",
+    3,
+    JOB_NCOLS + DOCUMENT_NCOLS,
+    job_fields,
+    read_job_row,
+    sizeof(up_job_t),
+    job_item_fini};

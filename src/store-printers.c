@@ -577,3 +577,75 @@ up_status_t up_store_share_member_has(up_store_t *store, const char *tenant, con
   up_member_list_fini(&found);
   return st;
 }
+
+/* --- collections for up_store_query (store-query.c) --- */
+
+static void printer_item_fini(void *p)
+{
+  up_printer_fini(p);
+}
+
+static void share_item_fini(void *s)
+{
+  up_share_fini(s);
+}
+
+static void operation_item_fini(void *op)
+{
+  up_operation_fini(op);
+}
+
+static const char *const printer_fields[][2] = {
+    {"id", "p.id"},
+    {"displayName", "p.display_name"},
+    {"manufacturer", "p.manufacturer"},
+    {"model", "p.model"},
+    {"isAcceptingJobs", "p.is_accepting_jobs"},
+    {"hasPhysicalDevice", "p.has_physical_device"},
+    {"physicalDeviceId", "p.physical_device_id"},
+    {"registeredDateTime", "p.registered_at"},
+    {"isShared", "(s.id IS NOT NULL)"},
+    {"status/state", "json_extract(p.status_json, '$.state')"},
+    {NULL, NULL}};
+
+const up_store_coll_t up_store_coll_printers = {
+    "SELECT " PRINTER_COLS ", s.id FROM printers p LEFT JOIN shares s ON s.printer_id = p.id",
+    "WHERE p.tenant_id = ?1",
+    1,
+    PRINTER_NCOLS + 1,
+    printer_fields,
+    read_printer_row,
+    sizeof(up_printer_t),
+    printer_item_fini};
+
+static const char *const share_fields[][2] = {{"id", "s.id"},
+                                              {"displayName", "s.display_name"},
+                                              {"createdDateTime", "s.created_at"},
+                                              {"allowAllUsers", "s.allow_all_users"},
+                                              {"manufacturer", "p.manufacturer"},
+                                              {"model", "p.model"},
+                                              {"isAcceptingJobs", "p.is_accepting_jobs"},
+                                              {NULL, NULL}};
+
+/* ?2 NULL: every share of the tenant, else the shares of printer ?2. */
+const up_store_coll_t up_store_coll_shares = {
+    "SELECT " SHARE_COLS ", " PRINTER_COLS " FROM shares s JOIN printers p ON p.id = s.printer_id",
+    "WHERE s.tenant_id = ?1 AND (?2 IS NULL OR s.printer_id = ?2)",
+    2,
+    SHARE_NCOLS + PRINTER_NCOLS,
+    share_fields,
+    read_share_row,
+    sizeof(up_share_t),
+    share_item_fini};
+
+static const char *const operation_fields[][2] = {
+    {"id", "id"}, {"createdDateTime", "created_at"}, {"status/state", "state"}, {NULL, NULL}};
+
+const up_store_coll_t up_store_coll_operations = {"SELECT " OPERATION_COLS " FROM operations",
+                                                  "WHERE tenant_id = ?1",
+                                                  1,
+                                                  7,
+                                                  operation_fields,
+                                                  read_operation_row,
+                                                  sizeof(up_operation_t),
+                                                  operation_item_fini};

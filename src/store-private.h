@@ -109,6 +109,24 @@ extern const char *const up_store_job_ids_sql[UP_STMT_COUNT];
 extern const char *const up_store_tasks_sql[UP_STMT_COUNT];
 extern const char *const up_store_share_members_sql[UP_STMT_COUNT];
 
+/** A collection as up_store_query reads it (store-query.c): the store file that owns the
+ *  table describes it. */
+typedef up_status_t (*up_store_row_reader_t)(struct sqlite3_stmt *stmt, void *out, up_error_t *err);
+typedef struct up_store_coll {
+  const char *select; /**< "SELECT <the reader's columns> FROM ..." */
+  const char *where;  /**< "WHERE ..." with the scope's ?1..?n_scope */
+  int n_scope;        /**< scope parameters (tenant, then the parent's id, ...) */
+  int n_cols;         /**< columns the reader reads; the page's keys follow them */
+  /** {OData path, SQL expression} of every field of odata.c's collection, NULL-terminated */
+  const char *const (*fields)[2];
+  up_store_row_reader_t reader;
+  size_t item_size;
+  void (*item_fini)(void *item);
+} up_store_coll_t;
+
+extern const up_store_coll_t up_store_coll_printers, up_store_coll_shares, up_store_coll_operations,
+    up_store_coll_jobs, up_store_coll_definitions, up_store_coll_tasks, up_store_coll_triggers;
+
 /** The store: one connection (opened SQLITE_OPEN_NOMUTEX) guarded by lock. */
 struct up_store {
   struct sqlite3 *db;                        /**< the connection */
@@ -177,9 +195,6 @@ up_status_t up_store_first_row(up_store_t *store, struct sqlite3_stmt *stmt, int
 /** Makes room for one more item of size bytes in *items (capacity *cap, count used); new slots
  *  are zeroed. */
 up_status_t up_store_grow(void **items, size_t *cap, size_t count, size_t size, up_error_t *err);
-
-/** Reads the current row of a statement into an object (up_printer_t, up_job_t, ...). */
-typedef up_status_t (*up_store_row_reader_t)(struct sqlite3_stmt *stmt, void *out, up_error_t *err);
 
 /** Steps a bound statement (bind_rc: the binding's result) and reads every row with reader into
  *  a growing array of size-byte items at *items (*count includes a half-read item, so that the

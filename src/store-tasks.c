@@ -479,3 +479,66 @@ up_status_t up_store_task_list_processing_before(up_store_t *store, up_time_t cu
   return list_tasks(store, UP_STMT_TASK_LIST_PROCESSING_BEFORE, false, NULL, cutoff,
                     "listing the processing tasks", out, err);
 }
+
+/* --- collections for up_store_query (store-query.c) --- */
+
+static void definition_item_fini(void *d)
+{
+  up_task_definition_fini(d);
+}
+
+static void task_item_fini(void *t)
+{
+  up_task_fini(t);
+}
+
+static void trigger_item_fini(void *t)
+{
+  (void)t; /* no heap members */
+}
+
+static const char *const definition_fields[][2] = {{"id", "id"},
+                                                   {"displayName", "display_name"},
+                                                   {"createdBy/appId", "app_id"},
+                                                   {"createdBy/displayName", "app_name"},
+                                                   {"@created", "created_at"},
+                                                   {NULL, NULL}};
+
+/* ?2 NULL: every application's definitions, else app ?2's. */
+const up_store_coll_t up_store_coll_definitions = {
+    "SELECT " DEFINITION_COLS " FROM task_definitions",
+    "WHERE tenant_id = ?1 AND (?2 IS NULL OR app_id = ?2)",
+    2,
+    6,
+    definition_fields,
+    read_definition_row,
+    sizeof(up_task_definition_t),
+    definition_item_fini};
+
+static const char *const task_fields[][2] = {{"id", "id"},
+                                             {"parentUrl", "parent_url"},
+                                             {"status/state", "state"},
+                                             {"status/description", "description"},
+                                             {"@created", "created_at"},
+                                             {NULL, NULL}};
+
+const up_store_coll_t up_store_coll_tasks = {"SELECT " TASK_COLS " FROM tasks",
+                                             "WHERE tenant_id = ?1 AND definition_id = ?2",
+                                             2,
+                                             9,
+                                             task_fields,
+                                             read_task_row,
+                                             sizeof(up_task_t),
+                                             task_item_fini};
+
+static const char *const trigger_fields[][2] = {
+    {"id", "id"}, {"event", "event"}, {"@created", "created_at"}, {NULL, NULL}};
+
+const up_store_coll_t up_store_coll_triggers = {"SELECT " TRIGGER_COLS " FROM task_triggers",
+                                                "WHERE tenant_id = ?1 AND printer_id = ?2",
+                                                2,
+                                                5,
+                                                trigger_fields,
+                                                read_trigger_row,
+                                                sizeof(up_task_trigger_t),
+                                                trigger_item_fini};

@@ -192,12 +192,11 @@ START_TEST(test_request_errors)
   ck_assert_int_eq(req("GET", "/v1.0/print/printers?$select=bogus", NULL, NULL), 400);
   ck_assert_int_eq(req("GET", "/v1.0/print/printers?$top=x", NULL, NULL), 400);
   /* Options a route does not support are refused, not ignored; an empty $select too. */
-  ck_assert_int_eq(req("GET", "/v1.0/print/printers?$filter=displayName%20eq%20'x'", NULL, &body),
-                   400);
+  ck_assert_int_eq(req("GET", "/v1.0/print/printers?$count=true", NULL, &body), 400);
   ck_assert(strstr(json_string_value(json_object_get(json_object_get(body, "error"), "message")),
-                   "$filter"));
+                   "$count"));
   json_decref(body);
-  ck_assert_int_eq(req("GET", "/v1.0/print/operations?$select=id", NULL, NULL), 400);
+  ck_assert_int_eq(req("GET", "/v1.0/print/operations?$search=x", NULL, NULL), 400);
   ck_assert_int_eq(req("GET", "/v1.0/print/printers?$select=", NULL, NULL), 400);
   ck_assert_int_eq(req("GET", "/v1.0/print/printers?$format=json&unrelated=1", NULL, NULL), 200);
   ck_assert_int_eq(

@@ -14,6 +14,7 @@
 
 #include "uprintd/base.h"
 #include "uprintd/objects.h"
+#include "uprintd/odata.h"
 
 typedef struct up_store up_store_t;
 
@@ -276,5 +277,32 @@ up_status_t up_store_task_list_for_job(up_store_t *store, const char *tenant, in
 /** Tasks in state processing created before cutoff, of every tenant (for the task timeout). */
 up_status_t up_store_task_list_processing_before(up_store_t *store, up_time_t cutoff,
                                                  up_task_list_t *out, up_error_t *err);
+
+/* --- OData queries on collections (store-query.c) --- */
+
+/** One page of a collection query. */
+typedef struct up_store_page {
+  up_coll_t coll;
+  void *items;      /**< count items of the collection's type (up_printer_t, up_job_t, ...) */
+  size_t item_size; /**< bytes of one item */
+  size_t count;
+  bool more;                   /**< another page follows */
+  int64_t total;               /**< with q->count: the rows matching the filter, on every page */
+  up_value_t last[UP_KEY_MAX]; /**< the keys of the page's last row (for the next $skiptoken) */
+  size_t n_last;
+} up_store_page_t;
+
+/** Runs query q (odata.h) on its collection within scope: the scope's values bind the
+ *  collection's parameters, in order (printers, operations: tenant; shares: tenant, printer or
+ *  NULL; jobs: tenant, printer, creator or NULL; definitions: tenant, application or NULL; tasks:
+ *  tenant, definition; triggers: tenant, printer). The $filter runs in SQL with bound
+ *  parameters; pages are keyset pages in q's order. */
+up_status_t up_store_query(up_store_t *store, const up_list_query_t *q, const char *const *scope,
+                           int n_scope, up_store_page_t *out, up_error_t *err);
+
+void up_store_page_fini(up_store_page_t *p);
+
+/** The SQL expression of a collection's field (NULL: the store has none): for tests. */
+const char *up_store_field_sql(up_coll_t coll, const char *path);
 
 #endif
