@@ -82,20 +82,50 @@ out:
   return st;
 }
 
+/* $expand=shares: a printer's shares (one at most). */
+static const up_nav_t printer_navs[] = {{"shares", UP_RENDER_SHARES}, {NULL, 0}};
+
+typedef struct expand_ctx {
+  up_app_t *app;
+  const char *tenant;
+} expand_ctx_t;
+
+/* A printer with what flags expand. */
 static struct json_t *render_printer(const void *item, unsigned flags, void *ctx)
 {
-  (void)ctx;
-  return up_printer_render(item, flags);
+  const up_printer_t *p = item;
+  const expand_ctx_t *x = ctx;
+  struct json_t *obj = up_printer_render(p, flags);
+  if (obj && (flags & UP_RENDER_SHARES)) {
+    struct json_t *arr = up_api_array();
+    up_share_t s;
+    up_error_t err;
+    memset(&s, 0, sizeof(s));
+    if (arr && p->share_id[0] &&
+        up_store_share_get(x->app->store, x->tenant, p->share_id, &s, &err) == UP_OK &&
+        !up_api_array_add(arr, up_share_render(&s, 0), NULL)) {
+      up_json_free(arr);
+      arr = NULL;
+    }
+    up_share_fini(&s);
+    if (!up_model_attach(obj, "shares", arr)) {
+      up_json_free(obj);
+      obj = NULL;
+    }
+  }
+  return obj;
 }
 
 UP_HANDLER(up_api_printers_list)
 {
   unsigned flags;
   const char *scope[] = {up_api_tenant(req)};
+  expand_ctx_t x = {app, up_api_tenant(req)};
   up_status_t st = up_model_check_select(app, "printer", req->query, req->version, &flags, err);
-  if (st == UP_OK)
+  if (st == UP_OK &&
+      (st = up_model_check_expand(req->query, "printer", printer_navs, &flags, err)) == UP_OK)
     st = up_api_list(app, req, resp, UP_COLL_PRINTERS, scope, 1, "print/printers", render_printer,
-                     flags, NULL, err);
+                     flags, &x, err);
   return st;
 }
 
@@ -116,11 +146,13 @@ static up_status_t reply_printer(up_app_t *app, const up_request_t *req, up_resp
   up_printer_t p;
   unsigned flags;
   up_status_t st;
+  expand_ctx_t x = {app, up_api_tenant(req)};
   memset(&p, 0, sizeof(p));
   if ((st = single_flags(app, req, "printer", &flags, err)) == UP_OK &&
+      (st = up_model_check_expand(req->query, "printer", printer_navs, &flags, err)) == UP_OK &&
       (st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &p, err), err,
                              "printer", id)) == UP_OK)
-    st = up_api_entity(app, req, resp, status, "print/printers", up_printer_render(&p, flags)) ==
+    st = up_api_entity(app, req, resp, status, "print/printers", render_printer(&p, flags, &x)) ==
                  UP_OK
              ? UP_OK
              : up_api_nomem(err);
@@ -216,8 +248,7 @@ UP_HANDLER(up_api_printer_shares_list)
   unsigned flags;
   up_status_t st;
   memset(&p, 0, sizeof(p));
-  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) ==
-          UP_OK &&
+  if ((st = up_api_share_flags(app, req, &flags, err)) == UP_OK &&
       (st = up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &p, err), err,
                              "printer", id)) == UP_OK) {
     const char *scope[] = {up_api_tenant(req), p.id};

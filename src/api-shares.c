@@ -34,14 +34,14 @@ static up_status_t reply_share(up_app_t *app, const up_request_t *req, up_respon
   unsigned flags;
   up_status_t st;
   memset(&s, 0, sizeof(s));
-  if ((st = up_model_check_select(app, "printerShare", req->query, req->version, &flags, err)) !=
-      UP_OK)
+  if ((st = up_api_share_flags(app, req, &flags, err)) != UP_OK)
     return st;
   if (!req->query->has_select)
     flags |= UP_RENDER_DEFAULTS;
   if ((st = up_api_not_found(up_store_share_get(app->store, up_api_tenant(req), id, &s, err), err,
                              "share", id)) == UP_OK)
-    st = up_api_entity(app, req, resp, status, "print/shares", up_share_render(&s, flags)) == UP_OK
+    st = up_api_entity(app, req, resp, status, "print/shares",
+                       up_api_render_share(&s, flags, NULL)) == UP_OK
              ? UP_OK
              : up_api_nomem(err);
   up_share_fini(&s);
@@ -70,18 +70,35 @@ out:
   return st;
 }
 
+/* $expand=printer: the printer behind a share (read with it). */
+static const up_nav_t share_navs[] = {{"printer", UP_RENDER_PRINTER}, {NULL, 0}};
+
 struct json_t *up_api_render_share(const void *item, unsigned flags, void *ctx)
 {
+  const up_share_t *s = item;
+  struct json_t *obj = up_share_render(s, flags);
   (void)ctx;
-  return up_share_render(item, flags);
+  if (obj && (flags & UP_RENDER_PRINTER) &&
+      !up_model_attach(obj, "printer", up_printer_render(&s->printer, 0))) {
+    up_json_free(obj);
+    obj = NULL;
+  }
+  return obj;
+}
+
+up_status_t up_api_share_flags(up_app_t *app, const up_request_t *req, unsigned *flags,
+                               up_error_t *err)
+{
+  up_status_t st = up_model_check_select(app, "printerShare", req->query, req->version, flags, err);
+  return st == UP_OK ? up_model_check_expand(req->query, "printerShare", share_navs, flags, err)
+                     : st;
 }
 
 UP_HANDLER(up_api_shares_list)
 {
   unsigned flags;
   const char *scope[] = {up_api_tenant(req), NULL};
-  up_status_t st =
-      up_model_check_select(app, "printerShare", req->query, req->version, &flags, err);
+  up_status_t st = up_api_share_flags(app, req, &flags, err);
   if (st == UP_OK)
     st = up_api_list(app, req, resp, UP_COLL_SHARES, scope, 2, "print/shares", up_api_render_share,
                      flags, NULL, err);

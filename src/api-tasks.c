@@ -24,25 +24,94 @@ static up_status_t own_definition(up_app_t *app, const up_request_t *req, const 
   return up_api_not_found(st, err, "task definition", id);
 }
 
+/* Expansions (reference 10.6): a definition's tasks, a task's definition and trigger, a
+ * trigger's definition. */
+static const up_nav_t definition_navs[] = {{"tasks", UP_RENDER_DEF_TASKS}, {NULL, 0}};
+static const up_nav_t task_navs[] = {
+    {"definition", UP_RENDER_DEFINITION}, {"trigger", UP_RENDER_TRIGGER}, {NULL, 0}};
+static const up_nav_t trigger_navs[] = {{"definition", UP_RENDER_DEFINITION}, {NULL, 0}};
+
+typedef struct expand_ctx {
+  up_app_t *app;
+  const char *tenant;
+} expand_ctx_t;
+
+/* Attaches what was read (st UP_OK: value; UP_NOT_FOUND: null) to obj as name; NULL on failure. */
+static struct json_t *attach(struct json_t *obj, const char *name, up_status_t st,
+                             struct json_t *value)
+{
+  if (!obj)
+    return NULL;
+  if (st == UP_NOT_FOUND && !value)
+    value = up_model_null();
+  if ((st != UP_OK && st != UP_NOT_FOUND) || !up_model_attach(obj, name, value)) {
+    up_json_free(obj);
+    return NULL;
+  }
+  return obj;
+}
+
 static struct json_t *render_definition(const void *item, unsigned flags, void *ctx)
 {
-  (void)flags;
-  (void)ctx;
-  return up_task_definition_render(item);
+  const up_task_definition_t *d = item;
+  const expand_ctx_t *x = ctx;
+  struct json_t *obj = up_task_definition_render(d);
+  if (obj && (flags & UP_RENDER_DEF_TASKS)) {
+    up_task_list_t tasks = {0};
+    up_error_t err;
+    struct json_t *arr = NULL;
+    up_status_t st = up_store_task_list(x->app->store, x->tenant, d->id, &tasks, &err);
+    if (st == UP_OK && (arr = up_api_array()))
+      for (size_t i = 0; i < tasks.count && arr; i++)
+        if (!up_api_array_add(arr, up_task_render(&tasks.items[i]), NULL)) {
+          up_json_free(arr);
+          arr = NULL;
+        }
+    up_task_list_fini(&tasks);
+    obj = attach(obj, "tasks", arr ? UP_OK : UP_NOMEM, arr);
+  }
+  return obj;
 }
 
 static struct json_t *render_trigger(const void *item, unsigned flags, void *ctx)
 {
-  (void)flags;
-  (void)ctx;
-  return up_task_trigger_render(item);
+  const up_task_trigger_t *t = item;
+  const expand_ctx_t *x = ctx;
+  struct json_t *obj = up_task_trigger_render(t);
+  if (obj && (flags & UP_RENDER_DEFINITION)) {
+    up_task_definition_t d;
+    up_error_t err;
+    memset(&d, 0, sizeof(d));
+    up_status_t st =
+        up_store_task_definition_get(x->app->store, x->tenant, t->definition_id, &d, &err);
+    obj = attach(obj, "definition", st, st == UP_OK ? up_task_definition_render(&d) : NULL);
+    up_task_definition_fini(&d);
+  }
+  return obj;
 }
 
 static struct json_t *render_task(const void *item, unsigned flags, void *ctx)
 {
-  (void)flags;
-  (void)ctx;
-  return up_task_render(item);
+  const up_task_t *t = item;
+  const expand_ctx_t *x = ctx;
+  struct json_t *obj = up_task_render(t);
+  up_error_t err;
+  if (obj && (flags & UP_RENDER_DEFINITION)) {
+    up_task_definition_t d;
+    memset(&d, 0, sizeof(d));
+    up_status_t st =
+        up_store_task_definition_get(x->app->store, x->tenant, t->definition_id, &d, &err);
+    obj = attach(obj, "definition", st, st == UP_OK ? up_task_definition_render(&d) : NULL);
+    up_task_definition_fini(&d);
+  }
+  if (obj && (flags & UP_RENDER_TRIGGER)) {
+    up_task_trigger_t tr;
+    up_status_t st = t->trigger_id[0] ? up_store_task_trigger_get(x->app->store, x->tenant, NULL,
+                                                                  t->trigger_id, &tr, &err)
+                                      : UP_NOT_FOUND;
+    obj = attach(obj, "trigger", st, st == UP_OK ? up_task_trigger_render(&tr) : NULL);
+  }
+  return obj;
 }
 
 UP_HANDLER(up_api_definitions_create)
@@ -76,18 +145,27 @@ UP_HANDLER(up_api_definitions_list)
 {
   /* An application lists the definitions it created (reference 3.13). */
   const char *scope[] = {up_api_tenant(req), req->principal->app_id};
-  return up_api_list(app, req, resp, UP_COLL_DEFINITIONS, scope, 2, "print/taskDefinitions",
-                     render_definition, 0, NULL, err);
+  expand_ctx_t x = {app, up_api_tenant(req)};
+  unsigned flags = 0;
+  up_status_t st =
+      up_model_check_expand(req->query, "printTaskDefinition", definition_navs, &flags, err);
+  return st == UP_OK ? up_api_list(app, req, resp, UP_COLL_DEFINITIONS, scope, 2,
+                                   "print/taskDefinitions", render_definition, flags, &x, err)
+                     : st;
 }
 
 UP_HANDLER(up_api_definition_get)
 {
   up_task_definition_t d;
+  expand_ctx_t x = {app, up_api_tenant(req)};
+  unsigned flags = 0;
   memset(&d, 0, sizeof(d));
   up_status_t st;
-  if ((st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK)
+  if ((st = up_model_check_expand(req->query, "printTaskDefinition", definition_navs, &flags,
+                                  err)) == UP_OK &&
+      (st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK)
     st = up_api_entity(app, req, resp, 200, "print/taskDefinitions",
-                       up_task_definition_render(&d)) == UP_OK
+                       render_definition(&d, flags, &x)) == UP_OK
              ? UP_OK
              : up_api_nomem(err);
   up_task_definition_fini(&d);
@@ -142,10 +220,13 @@ UP_HANDLER(up_api_tasks_list)
   char set[128];
   memset(&d, 0, sizeof(d));
   up_status_t st;
-  if ((st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK) {
+  expand_ctx_t x = {app, up_api_tenant(req)};
+  unsigned flags = 0;
+  if ((st = up_model_check_expand(req->query, "printTask", task_navs, &flags, err)) == UP_OK &&
+      (st = own_definition(app, req, req->params.v[0], &d, err)) == UP_OK) {
     const char *scope[] = {up_api_tenant(req), d.id};
     snprintf(set, sizeof(set), "print/taskDefinitions('%s')/tasks", d.id);
-    st = up_api_list(app, req, resp, UP_COLL_TASKS, scope, 2, set, render_task, 0, NULL, err);
+    st = up_api_list(app, req, resp, UP_COLL_TASKS, scope, 2, set, render_task, flags, &x, err);
   }
   up_task_definition_fini(&d);
   return st;
@@ -155,9 +236,15 @@ static up_status_t reply_task(up_app_t *app, const up_request_t *req, up_respons
                               const up_task_t *t, up_error_t *err)
 {
   char set[128];
+  expand_ctx_t x = {app, up_api_tenant(req)};
+  unsigned flags = 0;
+  up_status_t st = up_model_check_expand(req->query, "printTask", task_navs, &flags, err);
+  if (st != UP_OK)
+    return st;
   snprintf(set, sizeof(set), "print/taskDefinitions('%s')/tasks", t->definition_id);
-  return up_api_entity(app, req, resp, 200, set, up_task_render(t)) == UP_OK ? UP_OK
-                                                                             : up_api_nomem(err);
+  return up_api_entity(app, req, resp, 200, set, render_task(t, flags, &x)) == UP_OK
+             ? UP_OK
+             : up_api_nomem(err);
 }
 
 UP_HANDLER(up_api_task_get)
@@ -319,11 +406,14 @@ out:
 UP_HANDLER(up_api_triggers_list)
 {
   char set[128];
-  up_status_t st = printer_exists(app, req, err);
-  if (st == UP_OK) {
+  expand_ctx_t x = {app, up_api_tenant(req)};
+  unsigned flags = 0;
+  up_status_t st = up_model_check_expand(req->query, "printTaskTrigger", trigger_navs, &flags, err);
+  if (st == UP_OK && (st = printer_exists(app, req, err)) == UP_OK) {
     const char *scope[] = {up_api_tenant(req), req->params.v[0]};
     snprintf(set, sizeof(set), "print/printers('%s')/taskTriggers", req->params.v[0]);
-    st = up_api_list(app, req, resp, UP_COLL_TRIGGERS, scope, 2, set, render_trigger, 0, NULL, err);
+    st = up_api_list(app, req, resp, UP_COLL_TRIGGERS, scope, 2, set, render_trigger, flags, &x,
+                     err);
   }
   return st;
 }
@@ -332,13 +422,16 @@ UP_HANDLER(up_api_trigger_get)
 {
   up_task_trigger_t t;
   char set[128];
-  up_status_t st =
-      up_api_not_found(up_store_task_trigger_get(app->store, up_api_tenant(req), req->params.v[0],
-                                                 req->params.v[1], &t, err),
-                       err, "trigger", req->params.v[1]);
+  expand_ctx_t x = {app, up_api_tenant(req)};
+  unsigned flags = 0;
+  up_status_t st = up_model_check_expand(req->query, "printTaskTrigger", trigger_navs, &flags, err);
+  if (st == UP_OK)
+    st = up_api_not_found(up_store_task_trigger_get(app->store, up_api_tenant(req),
+                                                    req->params.v[0], req->params.v[1], &t, err),
+                          err, "trigger", req->params.v[1]);
   if (st == UP_OK) {
     snprintf(set, sizeof(set), "print/printers('%s')/taskTriggers", t.printer_id);
-    st = up_api_entity(app, req, resp, 200, set, up_task_trigger_render(&t)) == UP_OK
+    st = up_api_entity(app, req, resp, 200, set, render_trigger(&t, flags, &x)) == UP_OK
              ? UP_OK
              : up_api_nomem(err);
   }

@@ -152,6 +152,10 @@ up_status_t up_api_nomem(up_error_t *err);
 /** Renders an up_share_t (api-shares.c). */
 struct json_t *up_api_render_share(const void *item, unsigned flags, void *ctx);
 
+/** The render flags of a share request: $select and $expand (printer) checked. */
+up_status_t up_api_share_flags(up_app_t *app, const up_request_t *req, unsigned *flags,
+                               up_error_t *err);
+
 /** 32 random bytes as base64url (43 characters): upload and download URL tokens. */
 bool up_api_make_token(char out[48]);
 

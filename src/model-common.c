@@ -196,6 +196,24 @@ up_status_t up_model_check_select(const up_app_t *app, const char *type, const u
   return UP_OK;
 }
 
+/* Whether $expand names key: expanded navigations stay whatever $select says. */
+static bool expanded(const up_query_t *q, const char *key)
+{
+  size_t n = strlen(key);
+  for (const char *p = q->expand; p && *p;) {
+    while (*p == ' ')
+      p++;
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    while (len && p[len - 1] == ' ')
+      len--;
+    if (len == n && strncmp(p, key, n) == 0)
+      return true;
+    p = end ? end + 1 : p + strlen(p);
+  }
+  return false;
+}
+
 void up_model_apply_select(json_t *obj, const up_query_t *q)
 {
   const char *key;
@@ -205,7 +223,7 @@ void up_model_apply_select(json_t *obj, const up_query_t *q)
     return;
   json_object_foreach_safe(obj, tmp, key, value)
   {
-    if (key[0] != '@' && !up_query_selects(q, key))
+    if (key[0] != '@' && !up_query_selects(q, key) && !expanded(q, key))
       json_object_del(obj, key);
   }
 }
@@ -272,4 +290,58 @@ bool up_model_merge(json_t *target, const json_t *patch)
     }
   }
   return true;
+}
+
+up_status_t up_model_check_expand(const up_query_t *q, const char *type, const up_nav_t *navs,
+                                  unsigned *flags, up_error_t *err)
+{
+  if (!q || !q->expand)
+    return UP_OK;
+  /* A comma-separated list of navigation properties. */
+  const char *p = q->expand;
+  for (;;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    while (len && *p == ' ') {
+      p++;
+      len--;
+    }
+    while (len && p[len - 1] == ' ')
+      len--;
+    const up_nav_t *n = navs;
+    while (n && n->name && !(strlen(n->name) == len && strncmp(p, n->name, len) == 0))
+      n++;
+    if (!n || !n->name) {
+      char names[256] = "";
+      size_t used = 0;
+      for (const up_nav_t *m = navs; m && m->name && used < sizeof(names); m++)
+        used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", m == navs ? "" : ", ",
+                                 m->name);
+      up_error_set(err, UP_INVALID, "BadRequest",
+                   "Parsing OData Select and Expand failed: '%.*s' cannot be expanded on "
+                   "microsoft.graph.%s%s%s.",
+                   (int)(len > 64 ? 64 : len), p, type, names[0] ? "; it expands " : "", names);
+      up_error_set_target(err, "$expand");
+      return UP_INVALID;
+    }
+    *flags |= n->flag;
+    if (!end)
+      break;
+    p = end + 1;
+  }
+  return UP_OK;
+}
+
+bool up_model_attach(json_t *obj, const char *name, json_t *value)
+{
+  if (!obj || !value) {
+    json_decref(value);
+    return false;
+  }
+  return json_object_set_new(obj, name, value) == 0;
+}
+
+json_t *up_model_null(void)
+{
+  return json_null();
 }

@@ -252,37 +252,9 @@ json_t *up_job_render(const up_job_t *j, up_api_version_t ver, unsigned flags)
 
 up_status_t up_job_check_expand(const up_query_t *q, unsigned *flags, up_error_t *err)
 {
-  if (!q || !q->expand)
-    return UP_OK;
-  /* A comma-separated list; documents is the navigation a job expands today. */
-  const char *p = q->expand;
-  while (*p) {
-    const char *end = strchr(p, ',');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    while (len && *p == ' ') {
-      p++;
-      len--;
-    }
-    while (len && p[len - 1] == ' ')
-      len--;
-    if (len == 9 && strncmp(p, "documents", 9) == 0) {
-      *flags |= UP_RENDER_DOCUMENTS;
-    } else if (len == 5 && strncmp(p, "tasks", 5) == 0) {
-      *flags |= UP_RENDER_TASKS;
-    } else {
-      up_error_set(
-          err, UP_INVALID, "BadRequest",
-          "Parsing OData Select and Expand failed: '%.*s' cannot be expanded on a print job; use "
-          "documents.",
-          (int)(len > 64 ? 64 : len), p);
-      up_error_set_target(err, "$expand");
-      return UP_INVALID;
-    }
-    if (!end)
-      break;
-    p = end + 1;
-  }
-  return UP_OK;
+  static const up_nav_t navs[] = {
+      {"documents", UP_RENDER_DOCUMENTS}, {"tasks", UP_RENDER_TASKS}, {NULL, 0}};
+  return up_model_check_expand(q, "printJob", navs, flags, err);
 }
 
 up_status_t up_model_only(const json_t *obj, const char *const *allowed, up_error_t *err)

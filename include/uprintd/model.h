@@ -83,6 +83,33 @@ bool up_model_bind_printer_id(const char *url, char out[UP_ID_SIZE]);
  *  position when malformed or when it is not an object. *out is a new reference. */
 up_status_t up_json_parse_body(const char *data, size_t len, struct json_t **out, up_error_t *err);
 
+/** A navigation property $expand may name, and the render flag it sets. */
+typedef struct up_nav {
+  const char *name;
+  unsigned flag;
+} up_nav_t;
+
+/** Render flags of expanded navigations beyond a job's (printer shares, share printer, task
+ *  definition and trigger, definition tasks). */
+enum {
+  UP_RENDER_SHARES = 1u << 4,
+  UP_RENDER_PRINTER = 1u << 5,
+  UP_RENDER_DEFINITION = 1u << 6,
+  UP_RENDER_TRIGGER = 1u << 7,
+  UP_RENDER_DEF_TASKS = 1u << 8,
+};
+
+/** Checks $expand against the navigations of type (NULL-name-terminated navs) and sets their
+ *  flags; an unknown one is 400 naming it and the ones that expand. */
+up_status_t up_model_check_expand(const up_query_t *q, const char *type, const up_nav_t *navs,
+                                  unsigned *flags, up_error_t *err);
+
+/** JSON null (for an expanded navigation that has no target). */
+struct json_t *up_model_null(void);
+
+/** Sets obj's member name to value (taken, also on failure); false on failure. */
+bool up_model_attach(struct json_t *obj, const char *name, struct json_t *value);
+
 /** Releases a JSON value (NULL ok). */
 void up_json_free(struct json_t *v);
 
