@@ -6,12 +6,14 @@
 #include "uprintd/model.h"
 #include "uprintd/response.h"
 #include "uprintd/router.h"
+#include "uprintd/schema.h"
 #include "uprintd/util.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define MAX_CLIENT_REQUEST_ID 128
@@ -260,6 +262,25 @@ void up_exchange_body(up_exchange_t *ex, const char *data, size_t size)
   b->data[b->len] = '\0';
 }
 
+/* Whether the Prefer header (a comma-separated list) holds preference name. */
+static bool prefers(const up_request_t *req, const char *name)
+{
+  const char *h = up_request_header(req, "Prefer");
+  size_t n = strlen(name);
+  for (const char *p = h; p && *p;) {
+    while (*p == ' ' || *p == ',')
+      p++;
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    while (len && p[len - 1] == ' ')
+      len--;
+    if (len == n && strncasecmp(p, name, n) == 0)
+      return true;
+    p = end ? end + 1 : p + len;
+  }
+  return false;
+}
+
 void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
 {
   up_response_t resp;
@@ -283,6 +304,9 @@ void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
   }
   if (ex->err.status == UP_OK) {
     out->status = resp.status;
+    /* Evolvable enum members only for clients that said they know them (reference 10.9). */
+    if (resp.body && !prefers(&ex->req, "include-unknown-enum-members"))
+      up_schema_hide_evolvable(ex->app->schema, resp.body);
     out->body = up_response_dump(&resp, &out->body_len);
     out->fd = resp.fd;
     out->fd_size = resp.fd_size;

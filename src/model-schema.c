@@ -89,6 +89,9 @@ struct up_schema {
   json_t *root;   /**< the parsed models.json; every name points into it */
   stype_t *types; /**< primitives, enums, complex and entity types, sorted by name */
   size_t ntypes;  /**< count of types */
+  /** Properties (of any type) whose enum has evolvable members (reference 10.9). */
+  const prop_t **evolvable;
+  size_t nevolvable;
 };
 
 /* One validation run: the request-independent schema plus the path being checked. */
@@ -983,6 +986,85 @@ static up_status_t build(up_schema_t *s, up_error_t *err)
   return st;
 }
 
+/* Collects the properties whose enum type has members after unknownFutureValue. */
+static up_status_t find_evolvable(up_schema_t *s, up_error_t *err)
+{
+  for (int pass = 0; pass < 2; pass++) {
+    s->nevolvable = 0;
+    for (size_t i = 0; i < s->ntypes; i++) {
+      const stype_t *t = &s->types[i];
+      for (size_t j = 0; j < t->nprops; j++) {
+        const prop_t *p = &t->props[j];
+        bool ev = false;
+        for (size_t k = 0; p->type->kind == KIND_ENUM && k < p->type->nmembers && !ev; k++)
+          ev = p->type->members[k].evolvable;
+        if (ev && pass == 1)
+          s->evolvable[s->nevolvable] = p;
+        s->nevolvable += ev;
+      }
+    }
+    if (pass == 0 && s->nevolvable &&
+        !(s->evolvable = calloc(s->nevolvable, sizeof(s->evolvable[0]))))
+      return up_error_set(err, UP_NOMEM, NULL, "out of memory loading " MODELS_FILE);
+  }
+  return UP_OK;
+}
+
+/* Replaces v (a string) with unknownFutureValue when it is an evolvable member of one of the
+ * enums that properties named key hold. */
+static void hide_value(const up_schema_t *s, const char *key, json_t *v)
+{
+  const char *name = json_string_value(v);
+  if (!name)
+    return;
+  for (size_t i = 0; i < s->nevolvable; i++) {
+    const prop_t *p = s->evolvable[i];
+    if (strcmp(p->name, key) != 0)
+      continue;
+    const member_t *m = find_member(p->type, name, strlen(name));
+    if (m && m->evolvable) {
+      json_string_set(v, SENTINEL);
+      return;
+    }
+  }
+}
+
+static bool is_evolvable_key(const up_schema_t *s, const char *key)
+{
+  for (size_t i = 0; i < s->nevolvable; i++)
+    if (strcmp(s->evolvable[i]->name, key) == 0)
+      return true;
+  return false;
+}
+
+void up_schema_hide_evolvable(const up_schema_t *schema, json_t *body)
+{
+  const char *key;
+  json_t *v;
+  size_t i;
+  if (!schema || !body)
+    return;
+  if (json_is_array(body)) {
+    json_array_foreach(body, i, v) up_schema_hide_evolvable(schema, v);
+    return;
+  }
+  if (!json_is_object(body))
+    return;
+  json_object_foreach(body, key, v)
+  {
+    if (key[0] != '@' && is_evolvable_key(schema, key)) {
+      if (json_is_array(v)) {
+        json_t *e;
+        json_array_foreach(v, i, e) hide_value(schema, key, e);
+      } else {
+        hide_value(schema, key, v);
+      }
+    } else if (json_is_object(v) || json_is_array(v)) {
+      up_schema_hide_evolvable(schema, v);
+    }
+  }
+}
+
 up_status_t up_schema_load_text(const char *text, size_t len, up_schema_t **out, up_error_t *err)
 {
   up_status_t st = UP_OK;
@@ -1005,6 +1087,8 @@ up_status_t up_schema_load_text(const char *text, size_t len, up_schema_t **out,
     goto done;
   }
   st = build(s, err);
+  if (st == UP_OK)
+    st = find_evolvable(s, err);
   if (st == UP_OK) {
     *out = s;
     s = NULL;
@@ -1039,6 +1123,7 @@ void up_schema_free(up_schema_t *schema)
 {
   if (!schema)
     return;
+  free(schema->evolvable);
   for (size_t i = 0; schema->types && i < schema->ntypes; i++) {
     free(schema->types[i].members);
     free(schema->types[i].by_name);

@@ -699,8 +699,7 @@ static const vcase_t nested_cases[] = {
      "values: none, staple, punch, cover, bind, saddleStitch, stitchEdge, stapleTopLeft, "
      "stapleBottomLeft, stapleTopRight, "},
     {"printJob", NULL, V1, 0, "{'configuration': {'finishings': ['glue']}}", false,
-     "configuration.finishings[0]",
-     ", unknownFutureValue, stapleTripleLeft, "},
+     "configuration.finishings[0]", ", unknownFutureValue, stapleTripleLeft, "},
     {"printJob", NULL, V1, 0, "{'configuration': {'finishings': ['glue']}}", false,
      "configuration.finishings[0]", ", trimAfterCopies, trimAfterJob."},
     {"printJob", NULL, V1, 0, "{'configuration': {'finishings': 'staple'}}", false,
@@ -1380,6 +1379,30 @@ START_TEST(test_loader_small_model)
 }
 END_TEST
 
+/* Members after unknownFutureValue are hidden from clients that did not ask for them. */
+START_TEST(test_hide_evolvable)
+{
+  json_t *body = json_loads(
+      "{\"value\":[{\"status\":{\"state\":\"stopped\",\"details\":[\"developerEmpty\","
+      "\"banderAdded\"]},\"defaults\":{\"finishings\":[\"staple\",\"bindLeft\"]},"
+      "\"displayName\":\"bindLeft\"}],\"job\":{\"status\":{\"details\":[\"interpreting\"]},"
+      "\"configuration\":{\"finishings\":[\"trimAfterJob\",\"none\"]}},"
+      "\"@odata.context\":\"banderAdded\"}",
+      0, NULL);
+  ck_assert_ptr_nonnull(body);
+  up_schema_hide_evolvable(schema, body);
+  char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  ck_assert_str_eq(text,
+                   "{\"value\":[{\"status\":{\"state\":\"stopped\",\"details\":[\"developerEmpty\","
+                   "\"unknownFutureValue\"]},\"defaults\":{\"finishings\":[\"staple\","
+                   "\"unknownFutureValue\"]},\"displayName\":\"bindLeft\"}],\"job\":{\"status\":{"
+                   "\"details\":[\"interpreting\"]},\"configuration\":{\"finishings\":["
+                   "\"unknownFutureValue\",\"none\"]}},\"@odata.context\":\"banderAdded\"}");
+  free(text);
+  json_decref(body);
+}
+END_TEST
+
 static Suite *schema_suite(void)
 {
   Suite *s = suite_create("schema");
@@ -1390,6 +1413,7 @@ static Suite *schema_suite(void)
   tcase_add_loop_test(tc, test_enum_members, 0, N(enum_cases));
   tcase_add_loop_test(tc, test_enum_bad_value, 0, N(enum_cases));
   tcase_add_test(tc, test_enum_helpers);
+  tcase_add_test(tc, test_hide_evolvable);
   tcase_add_test(tc, test_enum_huge_message);
   suite_add_tcase(s, tc);
 

@@ -54,6 +54,11 @@ bool up_schema_enum_has(const up_schema_t *schema, const char *enum_name, const 
 long up_schema_enum_value(const up_schema_t *schema, const char *enum_name, const char *member);
 
 /** True when member is declared after unknownFutureValue (an evolvable member). */
+/** Replaces, anywhere in body, the values of enum properties that are members declared after
+ *  unknownFutureValue (printFinishing, printerProcessingStateDetail) with unknownFutureValue:
+ *  what Graph answers without `Prefer: include-unknown-enum-members` (reference 10.9). */
+void up_schema_hide_evolvable(const up_schema_t *schema, struct json_t *body);
+
 bool up_schema_enum_is_evolvable(const up_schema_t *schema, const char *enum_name,
                                  const char *member);
 

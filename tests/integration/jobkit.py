@@ -6,6 +6,7 @@ parallel), the simulated device's control surface and bounded polling.
 import base64
 import hashlib
 import json
+import os
 import random
 import re
 import threading
@@ -73,6 +74,16 @@ def enum_members(prop):
     else:
         members = fallback
     return [m for m in members if m not in ("unknownFutureValue", None)]
+
+
+def evolvable_members(enum):
+    """Members of enum declared after unknownFutureValue, from this server's own model data
+    (schema/models.json): Graph sends them only with Prefer: include-unknown-enum-members."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schema",
+                        "models.json")
+    with open(path) as f:
+        names = [m[0] for m in json.load(f)["enums"][enum]["members"]]
+    return names[names.index("unknownFutureValue") + 1:]
 
 
 def user_token(data_dir, user="alice@contoso.com", name="Alice Example", tenant=None):

@@ -6,7 +6,7 @@ import uuid
 
 from harness import TENANT_B
 from jobkit import (DOC_ID_RE, JOB_ID_RE, PAUSED_STATUS, JobTestCase, claims, enum_members,
-                    job_admin_token, user_token)
+                    evolvable_members, job_admin_token, user_token)
 
 FULL_CONFIGURATION = {
     "copies": 2, "colorMode": "color", "duplexMode": "flipOnLongEdge",
@@ -174,11 +174,24 @@ class JobCreateTests(JobTestCase):
                     self.assertEqual(job["configuration"].get(prop), m)
         finishings = enum_members("finishings")
         self.assertIn("bindLeft", finishings)
+        # Members after unknownFutureValue are accepted always, and answered only to clients
+        # that prefer include-unknown-enum-members (reference 10.9).
+        evolvable = set(evolvable_members("printFinishing"))
+        self.assertIn("bindLeft", evolvable)
+        self.assertNotIn("staple", evolvable)
+        prefer = {"Prefer": "odata.maxpagesize=5, include-unknown-enum-members"}
         for chunk in (finishings, ["bindLeft"], ["none"], []):
             with self.subTest(finishings=chunk[:3]):
-                r = self.post(t.jobs, {"configuration": {"finishings": chunk}}, token=t.token)
+                r = self.post(t.jobs, {"configuration": {"finishings": chunk}}, token=t.token,
+                              headers=prefer)
                 job = self.assert_json_response(r, 201)
                 self.assertEqual(job["configuration"].get("finishings"), chunk)
+                hidden = ["unknownFutureValue" if m in evolvable else m for m in chunk]
+                self.assertEqual(self.get_job(t, job["id"])["configuration"].get("finishings"),
+                                 hidden)
+                r = self.get(t.job(job["id"]), token=t.token, headers=prefer)
+                self.assertEqual(self.assert_json_response(r)["configuration"]["finishings"],
+                                 chunk)
 
     def test_refusals_name_the_property(self):
         t = self.printer_target(self.pid)
