@@ -76,6 +76,9 @@ UP_HANDLER(up_api_job_patch);
 UP_HANDLER(up_api_job_abort);
 UP_HANDLER(up_api_job_redirect);
 
+/* api-batch.c: JSON batching (POST /{version}/$batch) */
+UP_HANDLER(up_api_batch);
+
 /* api-print.c */
 UP_HANDLER(up_api_operations_list);
 UP_HANDLER(up_api_operation_get);

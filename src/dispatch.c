@@ -396,3 +396,14 @@ void up_dispatch_too_long(up_app_t *app, size_t url_len, up_header_fn header, vo
   up_exchange_finish(&ex, out);
   up_exchange_fini(&ex);
 }
+
+void up_dispatch_refuse(up_app_t *app, const char *method, const up_error_t *err,
+                        up_header_fn header, void *glue, up_answer_t *out)
+{
+  up_exchange_t ex;
+  memset(&ex, 0, sizeof(ex));
+  up_exchange_begin(app, &ex, method, NULL, 0, -1, header, glue);
+  ex.err = *err; /* in place of the missing URL's failure */
+  up_exchange_finish(&ex, out);
+  up_exchange_fini(&ex);
+}

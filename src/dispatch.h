@@ -86,6 +86,11 @@ typedef struct up_dispatch_in {
 /** Processes one request. Never fails: errors become Graph error answers. */
 void up_dispatch(up_app_t *app, const up_dispatch_in_t *in, up_answer_t *out);
 
+/** The answer to a request refused before it is routed, with err (a batch's refusal of one of
+ *  its requests): a request id, the client's echoed, the error envelope, the common headers. */
+void up_dispatch_refuse(up_app_t *app, const char *method, const up_error_t *err,
+                        up_header_fn header, void *glue, up_answer_t *out);
+
 /** The answer to a URL longer than the limit (414). */
 void up_dispatch_too_long(up_app_t *app, size_t url_len, up_header_fn header, void *glue,
                           up_answer_t *out);

@@ -155,6 +155,9 @@ const up_perm_t up_perms[UP_PERM_COUNT] = {
     [UP_PERM_DEVICE_CONTROL] = {.name = "device.control",
                                 .delegated = PRINTER_WRITE_D,
                                 .admin = true},
+    /* JSON batching (reference 10.8): any valid token; every request inside the batch is
+     * routed, authenticated with the batch's token and checked against its own set. */
+    [UP_PERM_BATCH] = {.name = "batch", .any_caller = true},
 };
 
 /* The first entry of list the caller holds, or NULL. */
@@ -193,7 +196,7 @@ up_status_t up_perm_check(up_perm_id_t id, const up_principal_t *who, up_grant_t
   if ((unsigned)id >= UP_PERM_COUNT)
     return up_error_set(err, UP_INTERNAL, NULL, "unknown permission set %d", (int)id);
   const up_perm_t *p = &up_perms[id];
-  if (id == UP_PERM_OPEN)
+  if (id == UP_PERM_OPEN || p->any_caller)
     return UP_OK;
   const char *kind = who->is_app ? "application" : "delegated";
   const char *const *accepted = who->is_app ? p->application : p->delegated;
@@ -261,6 +264,10 @@ void up_perm_write_markdown(FILE *out, const up_route_t *routes)
       fputs("the URL's own token | — | the URL's own token | — | no |\n", out);
       continue;
     }
+    if (p->any_caller) {
+      fputs("any valid token | — | any valid token | — | no |\n", out);
+      continue;
+    }
     md_list(out, p->delegated);
     fputs(" | ", out);
     md_list(out, p->delegated_also);
@@ -293,6 +300,7 @@ void up_perm_write_json(FILE *out, const up_route_t *routes)
     fprintf(out, "%s\n{\"method\":\"%s\",\"pattern\":\"%s\",\"versions\":%u,\"set\":\"%s\"",
             r == routes ? "" : ",", up_method_name(r->method), r->pattern, r->versions, p->name);
     fprintf(out, ",\"open\":%s", r->perm == UP_PERM_OPEN ? "true" : "false");
+    fprintf(out, ",\"anyCaller\":%s", p->any_caller ? "true" : "false");
     json_list(out, "delegated", p->delegated);
     json_list(out, "delegatedAlso", p->delegated_also);
     json_list(out, "application", p->application);

@@ -24,6 +24,7 @@ static const struct {
     [UP_URI_TOO_LONG] = {414, "requestUriTooLong"},
     [UP_UNSUPPORTED_MEDIA] = {415, "unsupportedMediaType"},
     [UP_RANGE] = {416, "invalidRange"},
+    [UP_FAILED_DEPENDENCY] = {424, "failedDependency"},
     [UP_NOMEM] = {500, "generalException"},
     [UP_DB] = {500, "generalException"},
     [UP_INTERNAL] = {500, "generalException"},

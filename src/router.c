@@ -184,6 +184,12 @@ const up_route_t up_routes[] = {
      NONE, BOTH, 0, NULL, false, P(TRIGGER_WRITE)},
     {POST, "/printerBase/jobs/{jobId}/redirect", up_api_job_redirect, JSON, BOTH, 0, NULL, false,
      P(JOB_REDIRECT)},
+    /* JSON batching (reference 10.8). The batch body gets --max-json-kb (the column cannot go
+     * above it): it carries up to 20 requests whose bodies each keep their own route's limit
+     * inside, so a smaller fixed limit would refuse batches of bodies that pass one by one,
+     * while the operator's --max-json-kb still bounds the memory one request may take. Every
+     * request inside is checked against its own route's permission set. */
+    {POST, "/$batch", up_api_batch, JSON, BOTH, 0, NULL, false, P(BATCH)},
     /* This server's own URLs (not Graph): upload and download URLs carry their own token;
      * the control surface of the simulated devices needs a Printer Administrator. */
     {PUT, "/_uprintd/uploads/{uploadId}", up_api_upload_put, STREAM, ROOT, 0, &up_api_upload_stream,

@@ -58,8 +58,11 @@ START_TEST(test_every_route_has_a_set)
     /* Routes without a bearer token, and only they, are open. */
     ck_assert_msg(r->anonymous == (r->perm == UP_PERM_OPEN), "%s %s", up_method_name(r->method),
                   r->pattern);
-    if (r->perm != UP_PERM_OPEN)
+    if (r->perm != UP_PERM_OPEN && !p->any_caller)
       ck_assert_msg(p->delegated || p->application, "%s: nobody may call it", p->name);
+    /* "Any valid token" names no scopes (they would never be checked). */
+    if (p->any_caller)
+      ck_assert_msg(!p->delegated && !p->application && !p->admin, "%s", p->name);
     /* Every list ends, and "also" lists only go with the caller kind they extend. */
     ck_assert(!p->delegated_also || p->delegated);
     ck_assert(!p->application_also || p->application);
@@ -135,6 +138,10 @@ static const check_case_t cases[] = {
     {UP_PERM_PRINTER_LIST, false, "printer.read.all", PRINTER_ADMIN, UP_OK, true, NULL},
     {UP_PERM_PRINTER_LIST, false, "Printer.Read", PRINTER_ADMIN, UP_FORBIDDEN, false, NULL},
     {UP_PERM_OPEN, false, "", NULL, UP_OK, false, NULL},
+    /* The batch: any valid token, delegated or application, whatever its scopes. */
+    {UP_PERM_BATCH, false, "", NULL, UP_OK, false, NULL},
+    {UP_PERM_BATCH, true, "", NULL, UP_OK, false, NULL},
+    {UP_PERM_BATCH, false, "User.Read", NULL, UP_OK, false, NULL},
 };
 
 START_TEST(test_check)

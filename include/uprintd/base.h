@@ -31,6 +31,7 @@ typedef enum up_status {
   UP_URI_TOO_LONG,       /**< 414 */
   UP_UNSUPPORTED_MEDIA,  /**< 415 */
   UP_RANGE,              /**< 416 invalidRange */
+  UP_FAILED_DEPENDENCY,  /**< 424 failedDependency: a batch request whose dependency failed */
   UP_NOMEM,              /**< 500, out of memory */
   UP_DB,                 /**< 500, the store failed */
   UP_INTERNAL,           /**< 500 */

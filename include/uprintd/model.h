@@ -224,4 +224,65 @@ up_status_t up_job_redirect_from_body(const up_app_t *app, const struct json_t *
 
 /** An abort body: optional {"reason": string}; *reason points into body (NULL when absent). */
 up_status_t up_job_abort_from_body(const struct json_t *body, const char **reason, up_error_t *err);
+
+/* --- JSON batching (model-batch.c) --- */
+
+/** The most requests a batch may hold (Graph's limit). */
+#define UP_BATCH_MAX 20
+
+typedef struct up_batch_header {
+  char *name;
+  char *value;
+} up_batch_header_t;
+
+/** One request of a batch, as sent (owned strings). */
+typedef struct up_batch_request {
+  char *id;                   /**< non-empty, unique within the batch */
+  up_method_t method;         /**< GET, POST, PATCH, PUT or DELETE */
+  char *url;                  /**< as sent: judged when the request runs */
+  up_batch_header_t *headers; /**< its headers (Content-Type when there is a body) */
+  size_t n_headers;
+  char *body; /**< the body as JSON text, or NULL for none */
+  size_t body_len;
+  size_t depends[UP_BATCH_MAX]; /**< indices of the requests it depends on (no repeats) */
+  size_t n_depends;
+} up_batch_request_t;
+
+/** A parsed batch: its requests in batch order and the order to run them in. */
+typedef struct up_batch {
+  up_batch_request_t *requests;
+  size_t n;
+  size_t order[UP_BATCH_MAX]; /**< indices: each request after those it depends on */
+} up_batch_t;
+
+/** Reads a batch body ({"requests": [...]}): 1 to UP_BATCH_MAX requests, each with a unique
+ *  non-empty string id, a method of GET/POST/PATCH/PUT/DELETE (any case), a non-empty url,
+ *  optional headers (an object of strings; Content-Type required with a body), an optional body
+ *  (any JSON value) and optional dependsOn (ids of other requests of the batch, no cycle).
+ *  Anything else is UP_INVALID (code BadRequest) naming the member and the problem. out is
+ *  always up_batch_fini-able. */
+up_status_t up_batch_from_body(const struct json_t *body, up_batch_t *out, up_error_t *err);
+
+void up_batch_fini(up_batch_t *b);
+
+/** The answer to one request of a batch, as the pipeline produced it (borrowed). */
+typedef struct up_batch_answer {
+  const char *id;
+  int status;
+  const char *const *header_names; /**< n_headers names and values */
+  const char *const *header_values;
+  size_t n_headers;
+  const char *body; /**< NULL (or empty) for none */
+  size_t body_len;
+} up_batch_answer_t;
+
+/** {"id", "status", "headers": {...}, "body"}: a JSON body (by its Content-Type) embedded as
+ *  JSON, other text as a string, bytes that are not UTF-8 as base64; no body, no member. NULL
+ *  on allocation failure. */
+struct json_t *up_batch_response_render(const up_batch_answer_t *a);
+
+/** {"responses": [...]} of n responses (each taken, and set to NULL; a NULL one fails the
+ *  whole). NULL on allocation failure. */
+struct json_t *up_batch_render(struct json_t **responses, size_t n);
+
 #endif

@@ -43,6 +43,7 @@ typedef enum up_perm_id {
   UP_PERM_TRIGGER_READ,
   UP_PERM_TRIGGER_WRITE,
   UP_PERM_DEVICE_CONTROL,
+  UP_PERM_BATCH, /**< any valid bearer token: each request inside is judged on its own */
   UP_PERM_COUNT
 } up_perm_id_t;
 
@@ -54,6 +55,9 @@ typedef struct up_perm {
   const char *const *application;      /**< accepted application permissions; NULL: no app */
   const char *const *application_also; /**< and one of these too (Get printer), or NULL */
   bool admin; /**< delegated callers must be Printer (or Global) Administrators */
+  /** Any authenticated caller passes, whatever its scopes and roles (the scope lists are
+   *  NULL): the route only carries requests that are judged on their own ($batch). */
+  bool any_caller;
 } up_perm_t;
 
 /** The table, indexed by up_perm_id_t. */
@@ -67,7 +71,8 @@ typedef struct up_grant {
 } up_grant_t;
 
 /** Checks the caller against set id: UP_OK with *grant filled, or UP_FORBIDDEN with an error
- *  that names what is missing. UP_PERM_OPEN always passes (all_jobs false). */
+ *  that names what is missing. UP_PERM_OPEN and sets with any_caller always pass (all_jobs
+ *  false). */
 up_status_t up_perm_check(up_perm_id_t id, const up_principal_t *who, up_grant_t *grant,
                           up_error_t *err);
 

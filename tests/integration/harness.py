@@ -383,26 +383,36 @@ def schema_for_response(method, path, status):
     return schema_for_path(path)
 
 
-def check_conformance(resp):
-    """Validates a 2xx JSON body against the Graph schema of its path (when available)."""
+def check_body_conformance(method, path, status, content_type, body):
+    """Validates a 2xx JSON body (a parsed value; a callable is called for it) answered to
+    method on path against the Graph schema of that path (when available). Returns True when
+    it was validated."""
     c = CONFIG.conformance
     if c is None or not c.available:
-        return
-    if not (200 <= resp.status < 300) or not resp.body:
-        return
-    if not (resp.header("Content-Type") or "").lower().startswith("application/json"):
-        return
-    target = schema_for_response(resp.method, resp.path, resp.status)
+        return False
+    if not (200 <= status < 300) or body is None:
+        return False
+    if not (content_type or "").lower().startswith("application/json"):
+        return False
+    target = schema_for_response(method, path, status)
     if target is None:
-        return
+        return False
     name, is_collection = target
-    if resp.method != "GET":
+    if method != "GET":
         is_collection = False  # POST to a collection answers with the new entity
-    what = "%s %s" % (resp.method, resp.path)
+    what = "%s %s" % (method, path)
+    value = body() if callable(body) else body
     if is_collection:
-        c.check_collection(name, resp.json, what)
+        c.check_collection(name, value, what)
     else:
-        c.check(name, resp.json, what)
+        c.check(name, value, what)
+    return True
+
+
+def check_conformance(resp):
+    """Validates a 2xx JSON body against the Graph schema of its path (when available)."""
+    check_body_conformance(resp.method, resp.path, resp.status, resp.header("Content-Type"),
+                           (lambda: resp.json) if resp.body else None)
 
 
 def http_request(server, method, path, body=_NO_BODY, token=None, headers=None,

@@ -82,6 +82,10 @@ class PermissionMatrixTests(JobTestCase):
                 if row["open"]:
                     self.assertTrue(row["pattern"].startswith("/_uprintd/uploads") or
                                     row["pattern"].startswith("/_uprintd/downloads"), row)
+                elif row["anyCaller"]:
+                    # Only the batch, whose requests are each judged on their own.
+                    self.assertEqual(row["pattern"], "/$batch", row)
+                    self.assertFalse(row["delegated"] or row["application"], row)
                 else:
                     self.assertTrue(row["delegated"] or row["application"], row)
 
@@ -91,6 +95,16 @@ class PermissionMatrixTests(JobTestCase):
             if row["open"]:
                 continue
             name = "%s %s" % (row["method"], row["pattern"])
+            if row["anyCaller"]:
+                # Any valid token gets past the check (the empty body is then a 400); none is
+                # a 401.
+                for app in (False, True):
+                    with self.subTest(route=name, case="any valid token", app=app):
+                        r = self.send(row, self.tokens.get(app, ["User.Read"]))
+                        self.assert_error(r, 400)
+                with self.subTest(route=name, case="no token"):
+                    self.assert_error(self.send(row, None), 401)
+                continue
             for app in (False, True):
                 accepted = row["application" if app else "delegated"]
                 kind = "application" if app else "delegated"
