@@ -14,8 +14,8 @@ mkdir -p "$out/obj"
 
 CFLAGS="-std=c11 -D_GNU_SOURCE -DUP_VERSION=\"fuzz\" -g -O1 -fno-omit-frame-pointer \
  -fsanitize=$SAN -fno-sanitize-recover=undefined -Wall -Wextra \
- -I$root/include -I$root/src $(pkg-config --cflags jansson sqlite3 uuid libjwt libmicrohttpd)"
-LIBS="$(pkg-config --libs libmicrohttpd jansson sqlite3 uuid libjwt) -lpthread"
+ -I$root/include -I$root/src $(pkg-config --cflags jansson sqlite3 uuid libjwt libmicrohttpd libcrypto)"
+LIBS="$(pkg-config --libs libmicrohttpd jansson sqlite3 uuid libjwt libcrypto) -lpthread"
 
 # The embedded schema/ files, as the CMake build generates them.
 cmake -DOUT="$out/up-embedded.c" \
