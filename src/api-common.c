@@ -117,8 +117,17 @@ static bool next_link(const up_app_t *app, const up_request_t *req, const char *
     size_t plen = amp ? (size_t)(amp - p) : strlen(p);
     const char *eq = memchr(p, '=', plen);
     size_t nlen = eq ? (size_t)(eq - p) : plen;
-    if (plen && !param_named(p, nlen, "skiptoken") && !param_named(p, nlen, "skip"))
-      n += (size_t)snprintf(out + n, len - n, "%.*s&", (int)plen, p);
+    /* Kept as sent, but for bytes a URL may not hold as they are (spaces, controls,
+     * non-ASCII): those are percent-encoded, so the link is always valid text. */
+    if (plen && !param_named(p, nlen, "skiptoken") && !param_named(p, nlen, "skip")) {
+      for (size_t i = 0; i < plen && n < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        n += (size_t)snprintf(out + n, len - n, c > 0x20 && c < 0x7f && c != '"' ? "%c" : "%%%02X",
+                              c);
+      }
+      if (n < len)
+        n += (size_t)snprintf(out + n, len - n, "&");
+    }
     p += plen + (amp ? 1 : 0);
   }
   if (n < len)
