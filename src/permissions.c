@@ -155,6 +155,11 @@ const up_perm_t up_perms[UP_PERM_COUNT] = {
     [UP_PERM_DEVICE_CONTROL] = {.name = "device.control",
                                 .delegated = PRINTER_WRITE_D,
                                 .admin = true},
+    /* Simulated faults (not Graph): the rules hit every tenant's requests, so only a Printer
+     * Administrator holding the widest printer scope sets them. */
+    [UP_PERM_SERVER_FAULTS] = {.name = "server.faults",
+                               .delegated = L("Printer.FullControl.All"),
+                               .admin = true},
 };
 
 /* The first entry of list the caller holds, or NULL. */
