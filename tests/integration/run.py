@@ -38,6 +38,7 @@ MODULES = [
     "test_pull_refusals",
     "test_tenants",
     "test_permissions",
+    "test_resilience",
 ]
 
 
