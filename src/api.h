@@ -53,6 +53,11 @@ UP_HANDLER(up_api_control_release);
 UP_HANDLER(up_api_control_complete);
 UP_HANDLER(up_api_control_fail);
 
+/* api-faults.c: the simulated faults' control surface (not Graph) */
+UP_HANDLER(up_api_faults_list);
+UP_HANDLER(up_api_faults_add);
+UP_HANDLER(up_api_faults_clear);
+
 /* api-tasks.c: pull printing */
 UP_HANDLER(up_api_definitions_create);
 UP_HANDLER(up_api_definitions_list);

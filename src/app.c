@@ -3,6 +3,7 @@
 #include "uprintd/app.h"
 #include "uprintd/log.h"
 #include "uprintd/model.h"
+#include "uprintd/resilience.h"
 #include "uprintd/util.h"
 #include "api.h"
 
@@ -81,6 +82,17 @@ up_status_t up_app_open(const up_config_t *config, up_app_t **out, up_error_t *e
                       config->data_dir, strerror(errno));
     goto fail;
   }
+  /* Simulated faults and throttling (resilience.h): no rule at start, --rate-limit when set. */
+  if (!(app->faults = up_faults_new(0)) ||
+      (config->rate_limit &&
+       !(app->ratelimit = up_ratelimit_new(config->rate_limit, config->rate_window_s, 0)))) {
+    st = up_error_set(err, UP_NOMEM, NULL, "out of memory");
+    goto fail;
+  }
+  if (config->rate_limit)
+    up_log(UP_LOG_INFO,
+           "rate limit: %u requests per %u s per application and per user (429 beyond it)",
+           config->rate_limit, config->rate_window_s);
   if ((st = up_uploads_new(&app->uploads, err)) != UP_OK ||
       (st = up_devices_start(app->store, config->sim_job_ms, &app->devices, err)) != UP_OK)
     goto fail;
@@ -98,6 +110,8 @@ void up_app_free(up_app_t *app)
     return;
   up_devices_stop(app->devices);
   up_uploads_free(app->uploads);
+  up_faults_free(app->faults);
+  up_ratelimit_free(app->ratelimit);
   up_store_free(app->store);
   up_keyring_free(app->keys);
   up_schema_free(app->schema);

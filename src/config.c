@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "uprintd/config.h"
 #include "uprintd/auth.h"
+#include "uprintd/resilience.h"
 #include "uprintd/util.h"
 
 #include <errno.h>
@@ -17,7 +18,8 @@ typedef enum {
   OPT_FLAG,
   OPT_LEVEL,
   OPT_URL,
-  OPT_PERMISSIONS
+  OPT_PERMISSIONS,
+  OPT_RATE
 } opt_kind_t;
 
 typedef struct opt {
@@ -67,6 +69,9 @@ static const opt_t options[] = {
      "tokens signed by --trust-jwks keys must carry this aud (default: Microsoft Graph)"},
     {"clock-skew", OPT_UINT, FIELD(clock_skew), 0, 3600, "SECONDS",
      "leeway on the exp and nbf of every token (default 30)"},
+    {"rate-limit", OPT_RATE, FIELD(rate_limit), 0, 0, "N/SECONDS",
+     "at most N requests per SECONDS seconds per application and per user, then 429 with "
+     "Retry-After (default off)"},
 };
 
 void up_config_defaults(up_config_t *cfg)
@@ -170,6 +175,8 @@ static bool apply(up_config_t *cfg, const opt_t *o, const char *v, char *err, si
     }
     *(bool *)(void *)field = strcmp(v, "off") == 0;
     return true;
+  case OPT_RATE:
+    return up_ratelimit_parse(v, &cfg->rate_limit, &cfg->rate_window_s, err, errlen);
   }
   return false;
 }

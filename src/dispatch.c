@@ -4,16 +4,19 @@
 #include "uprintd/permissions.h"
 #include "uprintd/log.h"
 #include "uprintd/model.h"
+#include "uprintd/resilience.h"
 #include "uprintd/response.h"
 #include "uprintd/router.h"
 #include "uprintd/schema.h"
 #include "uprintd/util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_CLIENT_REQUEST_ID 128
@@ -124,6 +127,50 @@ static void fail(up_exchange_t *ex, const up_error_t *err)
     ex->err = *err;
 }
 
+/* Simulated throttling and faults (resilience.h), for authenticated Graph requests only (not
+ * this server's own URLs), after the permission check and before the body is read: a refused
+ * request never reaches its handler. The rate limit counts first; then the first fault rule
+ * that fires decides (a status, a delay or both). */
+static up_status_t simulate(up_app_t *app, up_exchange_t *ex, up_error_t *err)
+{
+  const up_principal_t *who = &ex->principal;
+  unsigned retry = 0;
+  up_fault_hit_t hit;
+  if (app->ratelimit &&
+      !up_ratelimit_take(app->ratelimit, who->is_app ? UP_RATE_APP : UP_RATE_USER, who->tenant_id,
+                         who->is_app ? who->app_id : who->oid, up_monotonic_ms(), &retry)) {
+    ex->simulated = ex->has_retry_after = true;
+    ex->retry_after = retry;
+    return up_error_set(err, UP_TOO_MANY_REQUESTS, NULL,
+                        "Too many requests: the limit for this %s is %u requests per %u seconds "
+                        "(uprintd --rate-limit). Please try again after %u second%s.",
+                        who->is_app ? "application" : "user", up_ratelimit_limit(app->ratelimit),
+                        up_ratelimit_window_s(app->ratelimit), retry, retry == 1 ? "" : "s");
+  }
+  if (!app->faults || !up_faults_match(app->faults, ex->m.path, &hit))
+    return UP_OK;
+  ex->delay_ms = hit.latency_ms;
+  if (!hit.status)
+    return UP_OK;
+  ex->simulated = true;
+  if (hit.retry_after >= 0) {
+    ex->has_retry_after = true;
+    ex->retry_after = (unsigned)hit.retry_after;
+  }
+  switch (hit.status) {
+  case 429:
+    return up_error_set(err, UP_TOO_MANY_REQUESTS, NULL,
+                        "Too many requests (a simulated fault). Please try again later.");
+  case 503:
+    return up_error_set(err, UP_UNAVAILABLE, NULL,
+                        "The service is temporarily unavailable (a simulated fault). Please try "
+                        "again later.");
+  default:
+    return up_error_set(err, UP_GATEWAY_TIMEOUT, NULL,
+                        "The gateway did not receive a timely response (a simulated fault).");
+  }
+}
+
 void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, const char *raw_url,
                        size_t url_len, int64_t declared_length, up_header_fn header, void *glue)
 {
@@ -202,6 +249,10 @@ void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, con
       return;
     }
     ex->req.all_jobs = grant.all_jobs;
+    if (ex->m.version != UP_API_ROOT && simulate(app, ex, &err) != UP_OK) {
+      fail(ex, &err);
+      return;
+    }
   }
   if (up_query_parse(qs ? qs + 1 : NULL, &ex->query, &err) != UP_OK ||
       up_query_check_supported(&ex->query, route->query, &err) != UP_OK) {
@@ -329,6 +380,11 @@ void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
     out->fd = -1;
     out->n_headers = 0;
     error_answer(out, &ex->err, ex->request_id, ex->req.client_request_id);
+    if (ex->has_retry_after) {
+      char seconds[16];
+      snprintf(seconds, sizeof(seconds), "%u", ex->retry_after);
+      add_header(out, "Retry-After", seconds);
+    }
     if (ex->err.status == UP_METHOD_NOT_ALLOWED) {
       char allow[128] = "";
       for (int i = 0; i < UP_METHOD_OTHER; i++) {
@@ -345,12 +401,13 @@ void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
     close(resp.fd);
   common_headers(out, ex->request_id, ex->req.client_request_id);
   const char *where = ex->m.path ? ex->m.path : "(unrouted)";
-  if (out->status >= 500)
+  if (out->status >= 500 && !ex->simulated)
     up_log(UP_LOG_ERROR, "%s %.200s -> %d: %s [request-id %s]", ex->method, where, out->status,
            ex->err.message, ex->request_id);
   else
-    up_log(UP_LOG_DEBUG, "%s %.200s -> %d (%.3f ms) [request-id %s]", ex->method, where,
-           out->status, (double)(up_time_now() - ex->started) / 10000.0, ex->request_id);
+    up_log(UP_LOG_DEBUG, "%s %.200s -> %d%s (%.3f ms) [request-id %s]", ex->method, where,
+           out->status, ex->simulated ? " (simulated)" : "",
+           (double)(up_time_now() - ex->started) / 10000.0, ex->request_id);
   up_response_fini(&resp);
 }
 
@@ -383,6 +440,11 @@ void up_dispatch(up_app_t *app, const up_dispatch_in_t *in, up_answer_t *out)
     ex.body.failed = true;
   if (b && b->data && b->len && !ex.body.too_large)
     up_exchange_body(&ex, b->data, b->len);
+  if (ex.delay_ms) { /* a fault rule's latency: no socket here, so this thread waits */
+    struct timespec ts = {(time_t)(ex.delay_ms / 1000), (long)(ex.delay_ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+      ;
+  }
   up_exchange_finish(&ex, out);
   up_exchange_fini(&ex);
 }

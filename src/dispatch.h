@@ -53,12 +53,18 @@ typedef struct up_exchange {
   bool has_body;            /**< a body follows the headers (Content-Length > 0, or chunked) */
   bool routed;              /**< m and req are valid */
   bool stream_begun;        /**< the stream's begin succeeded: release is due */
+  bool simulated;           /**< the failure is simulated (throttling or a fault rule) */
+  bool has_retry_after;     /**< the (error) answer carries Retry-After: retry_after */
+  unsigned retry_after;     /**< seconds */
+  unsigned delay_ms;        /**< a fault rule's latency: the answer waits this long (server.c
+                                 suspends the connection meanwhile; up_dispatch sleeps) */
   up_time_t started;        /**< for the log */
 } up_exchange_t;
 
-/** Headers are in: routes, authenticates, parses the query and, for stream routes, begins
- *  the stream. declared_length is the Content-Length (-1 when absent); url_len > the URL limit
- *  is answered 414. Failures are kept for the answer. */
+/** Headers are in: routes, authenticates, checks permissions, applies the simulated
+ *  throttling and faults (resilience.h), parses the query and, for stream routes, begins the
+ *  stream. declared_length is the Content-Length (-1 when absent); url_len > the URL limit is
+ *  answered 414. Failures are kept for the answer. */
 void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, const char *raw_url,
                        size_t url_len, int64_t declared_length, up_header_fn header, void *glue);
 

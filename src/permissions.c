@@ -158,6 +158,11 @@ const up_perm_t up_perms[UP_PERM_COUNT] = {
     /* JSON batching (reference 10.8): any valid token; every request inside the batch is
      * routed, authenticated with the batch's token and checked against its own set. */
     [UP_PERM_BATCH] = {.name = "batch", .any_caller = true},
+    /* Simulated faults (not Graph): the rules hit every tenant's requests, so only a Printer
+     * Administrator holding the widest printer scope sets them. */
+    [UP_PERM_SERVER_FAULTS] = {.name = "server.faults",
+                               .delegated = L("Printer.FullControl.All"),
+                               .admin = true},
 };
 
 /* The first entry of list the caller holds, or NULL. */

@@ -25,10 +25,12 @@ static const struct {
     [UP_UNSUPPORTED_MEDIA] = {415, "unsupportedMediaType"},
     [UP_RANGE] = {416, "invalidRange"},
     [UP_FAILED_DEPENDENCY] = {424, "failedDependency"},
+    [UP_TOO_MANY_REQUESTS] = {429, "TooManyRequests"},
     [UP_NOMEM] = {500, "generalException"},
     [UP_DB] = {500, "generalException"},
     [UP_INTERNAL] = {500, "generalException"},
     [UP_UNAVAILABLE] = {503, "serviceNotAvailable"},
+    [UP_GATEWAY_TIMEOUT] = {504, "gatewayTimeout"},
 };
 
 int up_status_http(up_status_t st)

@@ -191,7 +191,7 @@ const up_route_t up_routes[] = {
      * request inside is checked against its own route's permission set. */
     {POST, "/$batch", up_api_batch, JSON, BOTH, 0, NULL, false, P(BATCH)},
     /* This server's own URLs (not Graph): upload and download URLs carry their own token;
-     * the control surface of the simulated devices needs a Printer Administrator. */
+     * the control surfaces of the simulated devices and faults need a Printer Administrator. */
     {PUT, "/_uprintd/uploads/{uploadId}", up_api_upload_put, STREAM, ROOT, 0, &up_api_upload_stream,
      true, P(OPEN)},
     {GET, "/_uprintd/uploads/{uploadId}", up_api_upload_get, NONE, ROOT, 0, NULL, true, P(OPEN)},
@@ -209,6 +209,11 @@ const up_route_t up_routes[] = {
      0, NULL, false, P(DEVICE_CONTROL)},
     {POST, "/_uprintd/printers/{printerId}/fail", up_api_control_fail, JSON_KB(4), ROOT, 0, NULL,
      false, P(DEVICE_CONTROL)},
+    /* Simulated faults (resilience.h): server-wide rules that hit Graph requests. */
+    {GET, "/_uprintd/faults", up_api_faults_list, NONE, ROOT, 0, NULL, false, P(SERVER_FAULTS)},
+    {POST, "/_uprintd/faults", up_api_faults_add, JSON_KB(4), ROOT, 0, NULL, false,
+     P(SERVER_FAULTS)},
+    {DELETE, "/_uprintd/faults", up_api_faults_clear, NONE, ROOT, 0, NULL, false, P(SERVER_FAULTS)},
     {0, NULL, NULL, 0, 0, 0, 0, NULL, false, 0},
 };
 

@@ -2,10 +2,12 @@
  * The only file that includes <microhttpd.h>. Each request goes: URI callback (raw URL kept)
  * -> first access call: up_exchange_begin, nothing queued (so keep-alive survives: see
  * docs/ARCHITECTURE.md) -> body chunks: up_exchange_body -> last call: up_exchange_finish and
- * one response -> completion callback: up_exchange_fini.
+ * one response -> completion callback: up_exchange_fini. A fault rule's latency suspends the
+ * connection before that last answer, and the delay thread resumes it when the time is up.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "uprintd/server.h"
 #include "uprintd/log.h"
+#include "uprintd/resilience.h"
 #include "uprintd/response.h"
 #include "uprintd/router.h"
 #include "uprintd/util.h"
@@ -17,15 +19,19 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How long a stopping server waits for the requests in progress to finish. */
 #define SHUTDOWN_GRACE_MS 5000
+
+typedef struct req_ctx req_ctx_t;
 
 struct up_server {
   struct MHD_Daemon *daemon; /* NULL until started */
@@ -36,17 +42,28 @@ struct up_server {
   unsigned port;        /* the port bound */
   char listen_url[300]; /* http://HOST:PORT of the bound socket */
   char base_url[512];   /* links: --base-url or listen_url */
+  /* Delayed answers (fault latency): suspended connections, resumed by delay_thread. */
+  pthread_t delay_thread;
+  bool delay_sync;    /* delay_mu and delay_cv exist (until the server is freed) */
+  bool delay_running; /* delay_thread was started (set before the daemon starts) */
+  bool delay_stop;    /* no more delays: stopping (under delay_mu) */
+  pthread_mutex_t delay_mu;
+  pthread_cond_t delay_cv; /* CLOCK_MONOTONIC */
+  req_ctx_t *delayed;      /* suspended requests, in no order */
 };
 
 /* Per-request state, created by the URI callback, freed only by the completion callback. */
-typedef struct req_ctx {
-  bool started;  /* the first access call has happened */
-  bool answered; /* a response is queued */
-  char *raw_url; /* path and query as sent; NULL when over the limit */
+struct req_ctx {
+  bool started;          /* the first access call has happened */
+  bool answered;         /* a response is queued */
+  bool delayed;          /* the answer was delayed (once) */
+  int64_t due_ms;        /* up_monotonic_ms when a delayed answer is due */
+  req_ctx_t *next_delay; /* srv->delayed list */
+  char *raw_url;         /* path and query as sent; NULL when over the limit */
   size_t raw_url_len;
   up_exchange_t ex; /* the request in progress */
   struct MHD_Connection *con;
-} req_ctx_t;
+};
 
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
 {
@@ -108,6 +125,88 @@ static enum MHD_Result send_answer(req_ctx_t *ctx)
   return ret;
 }
 
+/* Resumes the delayed requests that are due (all of them when stopping). A connection is
+ * suspended until it is resumed here, so it cannot complete (and ctx cannot be freed) while it
+ * is on the list. Called with delay_mu held; returns the next deadline, or -1. */
+static int64_t resume_due(up_server_t *srv, bool all)
+{
+  int64_t now = up_monotonic_ms(), next = -1;
+  req_ctx_t **link = &srv->delayed;
+  while (*link) {
+    req_ctx_t *ctx = *link;
+    if (all || ctx->due_ms <= now) {
+      *link = ctx->next_delay;
+      ctx->next_delay = NULL;
+      MHD_resume_connection(ctx->con);
+    } else {
+      if (next < 0 || ctx->due_ms < next)
+        next = ctx->due_ms;
+      link = &ctx->next_delay;
+    }
+  }
+  return next;
+}
+
+static void *delay_main(void *arg)
+{
+  up_server_t *srv = arg;
+  pthread_mutex_lock(&srv->delay_mu);
+  while (!srv->delay_stop) {
+    int64_t next = resume_due(srv, false);
+    if (next < 0) {
+      pthread_cond_wait(&srv->delay_cv, &srv->delay_mu);
+    } else {
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      int64_t wait_ms = next - up_monotonic_ms();
+      if (wait_ms < 0)
+        wait_ms = 0;
+      ts.tv_sec += (time_t)(wait_ms / 1000);
+      ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+      if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+      }
+      pthread_cond_timedwait(&srv->delay_cv, &srv->delay_mu, &ts);
+    }
+  }
+  resume_due(srv, true);
+  pthread_mutex_unlock(&srv->delay_mu);
+  return NULL;
+}
+
+/* Holds the answer back for ms: suspends the connection until delay_main resumes it, and
+ * libmicrohttpd then calls the access handler again. False when the server is stopping (the
+ * answer goes now). */
+static bool delay_answer(up_server_t *srv, req_ctx_t *ctx, unsigned ms)
+{
+  bool queued = false;
+  pthread_mutex_lock(&srv->delay_mu);
+  if (srv->delay_running && !srv->delay_stop) {
+    ctx->due_ms = up_monotonic_ms() + ms;
+    MHD_suspend_connection(ctx->con);
+    ctx->next_delay = srv->delayed;
+    srv->delayed = ctx;
+    pthread_cond_signal(&srv->delay_cv);
+    queued = true;
+  }
+  pthread_mutex_unlock(&srv->delay_mu);
+  return queued;
+}
+
+/* Ends the delays: every suspended request is resumed now and answered; none is suspended
+ * after this (the lock stays for the access handler until the daemon is stopped). */
+static void stop_delays(up_server_t *srv)
+{
+  if (!srv->delay_running)
+    return;
+  pthread_mutex_lock(&srv->delay_mu);
+  srv->delay_stop = true;
+  pthread_cond_signal(&srv->delay_cv);
+  pthread_mutex_unlock(&srv->delay_mu);
+  pthread_join(srv->delay_thread, NULL);
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -144,6 +243,13 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
   }
   if (ctx->answered)
     return MHD_YES;
+  /* A fault rule's latency: the answer (the handler, for a request that proceeds) waits
+   * without holding this worker thread. */
+  if (ctx->ex.delay_ms && !ctx->delayed) {
+    ctx->delayed = true;
+    if (delay_answer(srv, ctx, ctx->ex.delay_ms))
+      return MHD_YES;
+  }
   return send_answer(ctx);
 }
 
@@ -226,12 +332,29 @@ const char *up_server_base_url(const up_server_t *srv)
 
 up_status_t up_server_start(up_server_t *srv, up_app_t *app, up_error_t *err)
 {
-  unsigned flags =
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                   MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
   if (srv->ipv6)
     flags |= MHD_USE_IPv6;
   srv->app = app;
   up_strlcpy(app->base_url, srv->base_url, sizeof(app->base_url));
+  /* The delay thread, for fault latency (its clock is monotonic, as the deadlines). */
+  pthread_condattr_t attr;
+  if (pthread_condattr_init(&attr) != 0)
+    return up_error_set(err, UP_INTERNAL, NULL, "cannot create the delay thread's lock");
+  bool cv_ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+               pthread_cond_init(&srv->delay_cv, &attr) == 0;
+  pthread_condattr_destroy(&attr);
+  if (!cv_ok)
+    return up_error_set(err, UP_INTERNAL, NULL, "cannot create the delay thread's lock");
+  if (pthread_mutex_init(&srv->delay_mu, NULL) != 0) {
+    pthread_cond_destroy(&srv->delay_cv);
+    return up_error_set(err, UP_INTERNAL, NULL, "cannot create the delay thread's lock");
+  }
+  srv->delay_sync = true;
+  if (pthread_create(&srv->delay_thread, NULL, delay_main, srv) != 0)
+    return up_error_set(err, UP_INTERNAL, NULL, "cannot start the delay thread");
+  srv->delay_running = true;
   /* Memory per connection bounds the request line and headers: the URL limit plus room for
    * headers, so that our own 414 (a Graph error) answers before libmicrohttpd's. */
   size_t mem = (size_t)app->config.max_url_kb * 1024 + 48 * 1024;
@@ -257,7 +380,9 @@ void up_server_stop(up_server_t *srv)
   if (!srv)
     return;
   /* Stop accepting new connections; let the requests in progress (also those whose body is
-   * still arriving) finish, for SHUTDOWN_GRACE_MS at most; then close every connection. */
+   * still arriving) finish, for SHUTDOWN_GRACE_MS at most; then close every connection. Delayed
+   * answers go at once: libmicrohttpd must not close a suspended connection. */
+  stop_delays(srv);
   if (srv->daemon) {
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
@@ -271,6 +396,10 @@ void up_server_stop(up_server_t *srv)
     MHD_stop_daemon(srv->daemon);
   } else {
     close(srv->fd);
+  }
+  if (srv->delay_sync) { /* no access handler runs any more */
+    pthread_cond_destroy(&srv->delay_cv);
+    pthread_mutex_destroy(&srv->delay_mu);
   }
   free(srv);
 }

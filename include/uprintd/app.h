@@ -11,17 +11,21 @@
 #include "uprintd/store.h"
 
 struct up_uploads;
+struct up_faults;
+struct up_ratelimit;
 
 struct up_app {
-  up_config_t config;         /**< settings (read-only after start) */
-  char base_url[512];         /**< absolute URL prefix of links, no trailing '/' */
-  up_store_t *store;          /**< persistence */
-  up_schema_t *schema;        /**< Graph models */
-  up_keyring_t *keys;         /**< token keys */
-  up_devices_t *devices;      /**< the printers' simulated devices */
-  struct up_uploads *uploads; /**< byte ranges of uploads in flight (api-uploads.c) */
-  char documents_dir[1100];   /**< DATA/documents: one file per uploaded document */
-  char uploads_dir[1100];     /**< DATA/uploads: spool files of upload sessions */
+  up_config_t config;             /**< settings (read-only after start) */
+  char base_url[512];             /**< absolute URL prefix of links, no trailing '/' */
+  up_store_t *store;              /**< persistence */
+  up_schema_t *schema;            /**< Graph models */
+  up_keyring_t *keys;             /**< token keys */
+  up_devices_t *devices;          /**< the printers' simulated devices */
+  struct up_uploads *uploads;     /**< byte ranges of uploads in flight (api-uploads.c) */
+  struct up_faults *faults;       /**< simulated fault rules (resilience.h), server-wide */
+  struct up_ratelimit *ratelimit; /**< --rate-limit, or NULL when off (resilience.h) */
+  char documents_dir[1100];       /**< DATA/documents: one file per uploaded document */
+  char uploads_dir[1100];         /**< DATA/uploads: spool files of upload sessions */
 };
 typedef struct up_app up_app_t;
 

@@ -32,10 +32,12 @@ typedef enum up_status {
   UP_UNSUPPORTED_MEDIA,  /**< 415 */
   UP_RANGE,              /**< 416 invalidRange */
   UP_FAILED_DEPENDENCY,  /**< 424 failedDependency: a batch request whose dependency failed */
+  UP_TOO_MANY_REQUESTS,  /**< 429 TooManyRequests (throttled) */
   UP_NOMEM,              /**< 500, out of memory */
   UP_DB,                 /**< 500, the store failed */
   UP_INTERNAL,           /**< 500 */
-  UP_UNAVAILABLE,        /**< 503 */
+  UP_UNAVAILABLE,        /**< 503 serviceNotAvailable */
+  UP_GATEWAY_TIMEOUT,    /**< 504 gatewayTimeout */
   UP_STATUS_COUNT
 } up_status_t;
 

@@ -25,6 +25,8 @@ typedef struct up_config {
   char issuer[512];         /**< --issuer: required iss of tokens signed by those keys, or "" */
   char audience[512];       /**< --audience: required aud of those tokens, or "" (Graph) */
   unsigned clock_skew;      /**< --clock-skew: leeway on exp and nbf of every token, seconds */
+  unsigned rate_limit;      /**< --rate-limit N/SECONDS: N (0: off) */
+  unsigned rate_window_s;   /**< --rate-limit N/SECONDS: SECONDS */
 } up_config_t;
 
 /** Fills the defaults. */

@@ -7,6 +7,7 @@
 #include "uprintd/app.h"
 #include "uprintd/objects.h"
 #include "uprintd/query.h"
+#include "uprintd/resilience.h"
 
 struct json_t;
 
@@ -285,4 +286,16 @@ struct json_t *up_batch_response_render(const up_batch_answer_t *a);
  *  whole). NULL on allocation failure. */
 struct json_t *up_batch_render(struct json_t **responses, size_t n);
 
+/* --- simulated faults (model-fault.c) --- */
+
+/** Parses the body of POST /_uprintd/faults into rule: status (429, 503, 504), count (1..10^6)
+ *  or fraction (0 < f <= 1), path (a glob; default UP_FAULT_DEFAULT_PATH, every path), retryAfter
+ * (0..3600; default 1 with 429 and 503, none with 504), latencyMs (0..30000); null is the same as
+ * absent. UP_INVALID naming the member (err->target) for an unknown member, a wrong type, a value
+ * out of range, a bad glob, count and fraction both or neither, neither status nor latencyMs. */
+up_status_t up_fault_from_body(const struct json_t *body, up_fault_rule_t *rule, up_error_t *err);
+
+/** A rule as GET /_uprintd/faults shows it: the members of the body, every one present (null
+ *  when not set); count is what is left. */
+struct json_t *up_fault_render(const up_fault_rule_t *rule);
 #endif

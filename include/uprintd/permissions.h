@@ -44,6 +44,7 @@ typedef enum up_perm_id {
   UP_PERM_TRIGGER_WRITE,
   UP_PERM_DEVICE_CONTROL,
   UP_PERM_BATCH, /**< any valid bearer token: each request inside is judged on its own */
+  UP_PERM_SERVER_FAULTS,
   UP_PERM_COUNT
 } up_perm_id_t;
 

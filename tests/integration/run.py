@@ -40,6 +40,7 @@ MODULES = [
     "test_permissions",
     "test_odata",
     "test_batch",
+    "test_resilience",
 ]
 
 
