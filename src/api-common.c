@@ -174,3 +174,24 @@ up_status_t up_api_list(up_app_t *app, const up_request_t *req, up_response_t *r
   up_list_query_fini(&q);
   return st;
 }
+
+up_status_t up_api_count(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                         up_coll_t coll, const char *const *scope, int n_scope, up_error_t *err)
+{
+  up_list_query_t q;
+  up_store_page_t page;
+  char text[32];
+  memset(&page, 0, sizeof(page));
+  up_status_t st = up_list_query_prepare(coll, req->query, app->schema, &q, err);
+  if (st != UP_OK)
+    return st;
+  q.count = true;
+  q.page = 0; /* the number alone */
+  if ((st = up_store_query(app->store, &q, scope, n_scope, &page, err)) == UP_OK) {
+    snprintf(text, sizeof(text), "%lld", (long long)page.total);
+    st = up_reply_text(resp, 200, text) == UP_OK ? UP_OK : up_api_nomem(err);
+  }
+  up_store_page_fini(&page);
+  up_list_query_fini(&q);
+  return st;
+}

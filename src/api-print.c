@@ -63,3 +63,9 @@ UP_HANDLER(up_api_operation_printer_get)
   up_operation_fini(&op);
   return st;
 }
+
+UP_HANDLER(up_api_operations_count)
+{
+  const char *scope[] = {up_api_tenant(req)};
+  return up_api_count(app, req, resp, UP_COLL_OPERATIONS, scope, 1, err);
+}

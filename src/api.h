@@ -86,6 +86,7 @@ UP_HANDLER(up_api_batch);
 
 /* api-print.c */
 UP_HANDLER(up_api_operations_list);
+UP_HANDLER(up_api_operations_count);
 UP_HANDLER(up_api_operation_get);
 UP_HANDLER(up_api_operation_printer_get);
 
@@ -145,6 +146,11 @@ up_status_t up_api_reply_list(up_app_t *app, const up_request_t *req, up_respons
 up_status_t up_api_list(up_app_t *app, const up_request_t *req, up_response_t *resp, up_coll_t coll,
                         const char *const *scope, int n_scope, const char *set, up_render_fn render,
                         unsigned flags, void *ctx, up_error_t *err);
+
+/** Answers the number of rows of collection coll within scope that the request's $filter
+ *  keeps, as text/plain (a collection's /$count). */
+up_status_t up_api_count(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                         up_coll_t coll, const char *const *scope, int n_scope, up_error_t *err);
 
 /** 204 when st is UP_OK (a delete or an action without a body), else the Graph error of st
  *  (404 naming what and id for UP_NOT_FOUND). */

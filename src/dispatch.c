@@ -362,12 +362,13 @@ void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
     out->fd = resp.fd;
     out->fd_size = resp.fd_size;
     resp.fd = -1;
-    if (resp.body && !out->body) {
+    if ((resp.body || resp.text) && !out->body) {
       up_error_set(&err, UP_NOMEM, NULL, "Out of memory.");
       fail(ex, &err);
     } else {
       if (out->body)
-        add_header(out, "Content-Type", UP_JSON_CONTENT_TYPE);
+        add_header(out, "Content-Type",
+                   resp.body ? UP_JSON_CONTENT_TYPE : "text/plain; charset=utf-8");
       for (size_t i = 0; i < resp.n_headers; i++)
         add_header(out, resp.headers[i].name, resp.headers[i].value);
     }

@@ -132,7 +132,9 @@ char *up_error_render(const up_error_t *err, const char *request_id, const char 
 
 char *up_response_dump(const up_response_t *resp, size_t *len)
 {
-  char *text = resp->body ? json_dumps(resp->body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+  char *text = resp->body   ? json_dumps(resp->body, JSON_COMPACT | JSON_PRESERVE_ORDER)
+               : resp->text ? strdup(resp->text)
+                            : NULL;
   *len = text ? strlen(text) : 0;
   return text;
 }
@@ -141,4 +143,19 @@ void up_response_fini(up_response_t *resp)
 {
   json_decref(resp->body);
   resp->body = NULL;
+  free(resp->text);
+  resp->text = NULL;
+}
+
+up_status_t up_reply_text(up_response_t *resp, int status, const char *text)
+{
+  char *copy = strdup(text);
+  if (!copy)
+    return UP_NOMEM;
+  json_decref(resp->body);
+  resp->body = NULL;
+  free(resp->text);
+  resp->text = copy;
+  resp->status = status;
+  return UP_OK;
 }

@@ -61,6 +61,8 @@ const up_route_t up_routes[] = {
     /* Operations (reference 2.1, R8/R9, and the printer alias of 1.3) */
     {GET, "/print/operations", up_api_operations_list, NONE, BOTH, SEL | PAGED | UP_QUERY_COUNT,
      NULL, false, P(OPERATION_READ)},
+    {GET, "/print/operations/$count", up_api_operations_count, NONE, BOTH, UP_QUERY_FILTER, NULL,
+     false, P(OPERATION_READ)},
     {GET, "/print/operations/{operationId}", up_api_operation_get, NONE, BOTH, 0, NULL, false,
      P(OPERATION_READ)},
     {GET, "/print/operations/{operationId}/printer", up_api_operation_printer_get, NONE, BOTH, SEL,

@@ -68,6 +68,7 @@ static inline const char *up_request_header(const up_request_t *req, const char 
 typedef struct up_response {
   int status;          /**< HTTP status */
   struct json_t *body; /**< JSON body (owned), or NULL for none */
+  char *text;          /**< or a text/plain body (owned), e.g. a collection's /$count */
   int fd;              /**< or a file body: an open descriptor (owned; -1 none) */
   int64_t fd_size;     /**< its length */
   struct {

@@ -23,6 +23,9 @@ up_status_t up_reply_json(const up_app_t *app, const up_request_t *req, up_respo
                           int status, const char *context, struct json_t *body);
 
 /** Answers {"@odata.context": ..., "value": items} (items taken). */
+/** A text/plain answer (a collection's /$count). */
+up_status_t up_reply_text(up_response_t *resp, int status, const char *text);
+
 up_status_t up_reply_collection(const up_app_t *app, const up_request_t *req, up_response_t *resp,
                                 const char *context, struct json_t *items);
 

@@ -290,7 +290,7 @@ def schema_for_path(path):
     if len(segs) == 5 and segs[1] == "printerbase" and segs[2] == "jobs" and \
             segs[4] == "redirect":
         return (conf.PRINT_JOB, False)
-    if segs[1] != "print":
+    if segs[1] != "print" or segs[-1] == "$count":  # /$count answers a plain number
         return None
     s = segs[2:]
     if s == ["printers"]:

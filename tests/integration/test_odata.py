@@ -192,6 +192,16 @@ class CollectionQueryTests(JobTestCase):
         body = self.assert_json_response(r)
         self.assertEqual(body["@odata.count"], 0)
         self.assertEqual(body["value"], [])
+        # /$count: the number alone, as text.
+        total = self.assert_json_response(self.get("/v1.0/print/operations?$count=true"))
+        r = self.get("/v1.0/print/operations/$count")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header("Content-Type").startswith("text/plain"), r)
+        self.assertEqual(r.body.decode(), str(total["@odata.count"]))
+        r = self.get("/beta/print/operations/$count?$filter=" + Q("status/state eq 'failed'"))
+        self.assertEqual(r.body, b"0")
+        self.assert_error(self.get("/v1.0/print/operations/$count?$top=1"), 400)
+        self.assert_error(self.get("/v1.0/print/printers/$count"), 404)
 
 
 class PullQueryTests(PullTestCase):
