@@ -142,9 +142,12 @@ up_status_t up_api_list(up_app_t *app, const up_request_t *req, up_response_t *r
   up_list_query_t q;
   up_store_page_t page;
   char token[2048], link[8192];
+  unsigned ignored;
   memset(&page, 0, sizeof(page));
-  up_status_t st = up_list_query_prepare(coll, req->query, app->schema, &q, err);
-  if (st != UP_OK)
+  /* $select names properties of the collection's type, whatever the handler checked. */
+  up_status_t st =
+      up_model_check_select(app, up_coll_type(coll), req->query, req->version, &ignored, err);
+  if (st != UP_OK || (st = up_list_query_prepare(coll, req->query, app->schema, &q, err)) != UP_OK)
     return st;
   if ((st = up_store_query(app->store, &q, scope, n_scope, &page, err)) == UP_OK)
     st = up_api_reply_list(app, req, resp, set, page.items, page.count, page.item_size, render,
