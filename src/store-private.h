@@ -133,6 +133,20 @@ struct up_store {
   pthread_mutex_t lock;                      /**< held by every public function */
   bool lock_ready;                           /**< lock was initialized */
   struct sqlite3_stmt *stmts[UP_STMT_COUNT]; /**< the registry, prepared at open */
+  /* WAL checkpoints run off the request path (store.c): SQLite's automatic checkpoint, which
+   * copies pages back and fsyncs the database inside whichever commit crosses the threshold, is
+   * off; a thread with its own connection checkpoints when the WAL has grown and every few
+   * hundred milliseconds, without the store's lock. */
+  struct sqlite3 *ckpt_db; /**< the checkpointer's connection (NULL: none, e.g. :memory:) */
+  pthread_t ckpt_thread;
+  bool ckpt_running;
+  bool ckpt_stop; /**< guarded by ckpt_lock */
+  bool ckpt_kick; /**< the WAL grew past the threshold: checkpoint now */
+  int wal_pages;  /**< frames in the WAL after the last commit (wal hook) */
+  pthread_mutex_t ckpt_lock;
+  pthread_cond_t ckpt_cond;
+  bool ckpt_ready;           /**< ckpt_lock and ckpt_cond were initialized */
+  unsigned long checkpoints; /**< checkpoints run (tests) */
 };
 
 /** Takes / releases the store's mutex. */

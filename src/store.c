@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -537,6 +538,130 @@ out:
   return st;
 }
 
+/* --- checkpoints off the request path --- */
+
+#define CKPT_PAGES       1000 /* a WAL of this many frames wakes the checkpointer (SQLite's default) */
+#define CKPT_INTERVAL_MS 250 /* and it looks anyway this often */
+
+/* Runs after every commit of the main connection, under the store's lock: notes the WAL's size
+ * and wakes the checkpointer when it has grown. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+  up_store_t *store = arg;
+  (void)db;
+  (void)name;
+  pthread_mutex_lock(&store->ckpt_lock);
+  store->wal_pages = pages;
+  if (pages >= CKPT_PAGES) {
+    store->ckpt_kick = true;
+    pthread_cond_signal(&store->ckpt_cond);
+  }
+  pthread_mutex_unlock(&store->ckpt_lock);
+  return SQLITE_OK;
+}
+
+/* Checkpoints when kicked by a large WAL, or every CKPT_INTERVAL_MS when the WAL has frames. */
+static void *checkpointer(void *arg)
+{
+  up_store_t *store = arg;
+  pthread_mutex_lock(&store->ckpt_lock);
+  while (!store->ckpt_stop) {
+    if (!store->ckpt_kick) {
+      struct timespec until;
+      clock_gettime(CLOCK_REALTIME, &until);
+      until.tv_nsec += CKPT_INTERVAL_MS * 1000000L;
+      until.tv_sec += until.tv_nsec / 1000000000L;
+      until.tv_nsec %= 1000000000L;
+      pthread_cond_timedwait(&store->ckpt_cond, &store->ckpt_lock, &until);
+    }
+    if (store->ckpt_stop)
+      break;
+    store->ckpt_kick = false;
+    if (store->wal_pages == 0)
+      continue;
+    pthread_mutex_unlock(&store->ckpt_lock);
+    /* PASSIVE: copies what no reader still needs and never waits for the writer, so requests
+     * go on meanwhile (WAL mode lets a checkpoint run beside one writer). Once everything is
+     * copied, the next commit starts the WAL over. */
+    int log = 0, done = 0;
+    int rc =
+        sqlite3_wal_checkpoint_v2(store->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+      up_log(UP_LOG_WARN, "store: checkpoint failed: %s", sqlite3_errmsg(store->ckpt_db));
+    pthread_mutex_lock(&store->ckpt_lock);
+    if (rc == SQLITE_OK) {
+      store->checkpoints++;
+      if (done >= log)
+        store->wal_pages = 0; /* until the next commit reports the WAL again */
+    }
+  }
+  pthread_mutex_unlock(&store->ckpt_lock);
+  return NULL;
+}
+
+/* Starts the checkpointer for a database file (not an in-memory one). */
+static up_status_t start_checkpointer(up_store_t *store, const char *path, up_error_t *err)
+{
+  const char *file = sqlite3_db_filename(store->db, "main");
+  if (!file || !*file)
+    return UP_OK;
+  if (pthread_mutex_init(&store->ckpt_lock, NULL) != 0)
+    return up_error_set(err, UP_INTERNAL, NULL, "cannot create the checkpoint mutex");
+  if (pthread_cond_init(&store->ckpt_cond, NULL) != 0) {
+    pthread_mutex_destroy(&store->ckpt_lock);
+    return up_error_set(err, UP_INTERNAL, NULL, "cannot create the checkpoint condition");
+  }
+  store->ckpt_ready = true;
+  if (sqlite3_open_v2(path, &store->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK)
+    return up_error_set(err, UP_DB, NULL, "cannot open the checkpoint connection: %s",
+                        store->ckpt_db ? sqlite3_errmsg(store->ckpt_db) : "out of memory");
+  sqlite3_busy_timeout(store->ckpt_db, BUSY_TIMEOUT_MS);
+  /* Checkpoints fsync the database before the WAL is reused (synchronous=NORMAL). */
+  sqlite3_exec(store->ckpt_db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+  if (sqlite3_exec(store->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL) != SQLITE_OK)
+    return up_error_set(err, UP_DB, NULL, "cannot turn automatic checkpoints off: %s",
+                        sqlite3_errmsg(store->db));
+  sqlite3_wal_hook(store->db, wal_hook, store);
+  if (pthread_create(&store->ckpt_thread, NULL, checkpointer, store) != 0)
+    return up_error_set(err, UP_INTERNAL, NULL, "cannot start the checkpoint thread");
+  store->ckpt_running = true;
+  return UP_OK;
+}
+
+static void stop_checkpointer(up_store_t *store)
+{
+  if (store->ckpt_running) {
+    pthread_mutex_lock(&store->ckpt_lock);
+    store->ckpt_stop = true;
+    pthread_cond_signal(&store->ckpt_cond);
+    pthread_mutex_unlock(&store->ckpt_lock);
+    pthread_join(store->ckpt_thread, NULL);
+    store->ckpt_running = false;
+  }
+  if (store->db)
+    sqlite3_wal_hook(store->db, NULL, NULL);
+  if (store->ckpt_db)
+    sqlite3_close(store->ckpt_db);
+  store->ckpt_db = NULL;
+  if (store->ckpt_ready) {
+    pthread_cond_destroy(&store->ckpt_cond);
+    pthread_mutex_destroy(&store->ckpt_lock);
+    store->ckpt_ready = false;
+  }
+}
+
+unsigned long up_store_checkpoints(up_store_t *store)
+{
+  unsigned long n = 0;
+  if (store && store->ckpt_ready) {
+    pthread_mutex_lock(&store->ckpt_lock);
+    n = store->checkpoints;
+    pthread_mutex_unlock(&store->ckpt_lock);
+  }
+  return n;
+}
+
 up_status_t up_store_open_files(const char *path, const up_embedded_file_t *files, up_store_t **out,
                                 up_error_t *err)
 {
@@ -612,6 +737,9 @@ up_status_t up_store_open_files(const char *path, const up_embedded_file_t *file
   st = prepare_range(store, files, UP_STMT_CORE_END, UP_STMT_COUNT, err);
   if (st != UP_OK)
     goto out;
+  st = start_checkpointer(store, path, err);
+  if (st != UP_OK)
+    goto out;
 
   *out = store;
   store = NULL;
@@ -630,6 +758,7 @@ void up_store_free(up_store_t *store)
 {
   if (!store)
     return;
+  stop_checkpointer(store);
   for (int id = 0; id < UP_STMT_COUNT; id++)
     sqlite3_finalize(store->stmts[id]);
   if (store->db && sqlite3_close(store->db) != SQLITE_OK)

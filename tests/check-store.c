@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TENANT_A  "0b7a1c3e-aaaa-4000-8000-00000000000a"
@@ -1256,6 +1257,36 @@ START_TEST(test_share_members)
 }
 END_TEST
 
+/* Checkpoints run beside the requests: with SQLite's automatic checkpoint off, the database
+ * file still receives the WAL's pages, from the checkpointer's own connection. */
+START_TEST(test_checkpoints_off_the_request_path)
+{
+  struct stat before, after;
+  char id[UP_ID_SIZE];
+  ck_assert_int_eq(stat(db_path, &before), 0);
+  for (int i = 0; i < 2000; i++) {
+    snprintf(id, sizeof(id), "10000000-0000-4000-8000-%012d", 100000 + i);
+    add_printer(TENANT_A, id, T0 + i);
+  }
+  /* Within a few checkpoint intervals the pages are in the database file. */
+  for (int waited = 0; waited < 5000; waited += 50) {
+    ck_assert_int_eq(stat(db_path, &after), 0);
+    if (up_store_checkpoints(store) > 0 && after.st_size > before.st_size + 1024 * 1024)
+      break;
+    usleep(50 * 1000);
+  }
+  ck_assert_uint_gt(up_store_checkpoints(store), 0);
+  ck_assert_int_gt(after.st_size, before.st_size + 1024 * 1024);
+  /* And everything is there after a reopen. */
+  reopen();
+  up_printer_list_t list;
+  up_error_t err = {0};
+  ck_assert_int_eq(up_store_printer_list(store, TENANT_A, &list, &err), UP_OK);
+  ck_assert_uint_eq(list.count, 2000);
+  up_printer_list_fini(&list);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
   Suite *s = suite_create("store");
@@ -1292,6 +1323,7 @@ static Suite *store_suite(void)
   tcase_add_test(tc, test_printer_list_many);
   tcase_add_test(tc, test_printer_update);
   tcase_add_test(tc, test_printer_delete_cascades);
+  tcase_add_test(tc, test_checkpoints_off_the_request_path);
   tcase_add_test(tc, test_operation_get_list);
   suite_add_tcase(s, tc);
 

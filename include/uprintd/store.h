@@ -302,6 +302,9 @@ up_status_t up_store_query(up_store_t *store, const up_list_query_t *q, const ch
 
 void up_store_page_fini(up_store_page_t *p);
 
+/** How many WAL checkpoints the store's checkpointer has run (off the request path). */
+unsigned long up_store_checkpoints(up_store_t *store);
+
 /** The SQL expression of a collection's field (NULL: the store has none): for tests. */
 const char *up_store_field_sql(up_coll_t coll, const char *path);
 
