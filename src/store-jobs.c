@@ -842,19 +842,20 @@ static void job_item_fini(void *j)
   up_job_fini(j);
 }
 
-static const char *const job_fields[][2] = {{"id", "j.id"},
-                                            {"createdDateTime", "j.created_at"},
-                                            {"createdBy/userPrincipalName", "j.created_by_upn"},
-                                            {"createdBy/displayName", "j.created_by_name"},
-                                            {"createdBy/id", "j.created_by_id"},
-                                            {"status/state", "j.state"},
-                                            {"status/isAcquiredByPrinter", "j.is_acquired"},
-                                            {"isFetchable", "j.is_fetchable"},
-                                            {"acknowledgedDateTime", "j.acknowledged_at"},
-                                            {"errorCode", "j.error_code"},
-                                            {"redirectedFrom", "j.redirected_from"},
-                                            {"redirectedTo", "j.redirected_to"},
-                                            {NULL, NULL}};
+static const up_store_field_t job_fields[] = {
+    {"id", "j.id", true},
+    {"createdDateTime", "j.created_at", true},
+    {"createdBy/userPrincipalName", "j.created_by_upn", false},
+    {"createdBy/displayName", "j.created_by_name", false},
+    {"createdBy/id", "j.created_by_id", false},
+    {"status/state", "j.state", true},
+    {"status/isAcquiredByPrinter", "j.is_acquired", true},
+    {"isFetchable", "j.is_fetchable", true},
+    {"acknowledgedDateTime", "j.acknowledged_at", false},
+    {"errorCode", "j.error_code", false},
+    {"redirectedFrom", "j.redirected_from", false},
+    {"redirectedTo", "j.redirected_to", false},
+    {NULL, NULL, false}};
 
 /* ?3 NULL: every user's jobs, else those created by user ?3. */
 const up_store_coll_t up_store_coll_jobs = {

@@ -595,18 +595,18 @@ static void operation_item_fini(void *op)
   up_operation_fini(op);
 }
 
-static const char *const printer_fields[][2] = {
-    {"id", "p.id"},
-    {"displayName", "p.display_name"},
-    {"manufacturer", "p.manufacturer"},
-    {"model", "p.model"},
-    {"isAcceptingJobs", "p.is_accepting_jobs"},
-    {"hasPhysicalDevice", "p.has_physical_device"},
-    {"physicalDeviceId", "p.physical_device_id"},
-    {"registeredDateTime", "p.registered_at"},
-    {"isShared", "(s.id IS NOT NULL)"},
-    {"status/state", "json_extract(p.status_json, '$.state')"},
-    {NULL, NULL}};
+static const up_store_field_t printer_fields[] = {
+    {"id", "p.id", true},
+    {"displayName", "p.display_name", true},
+    {"manufacturer", "p.manufacturer", false},
+    {"model", "p.model", false},
+    {"isAcceptingJobs", "p.is_accepting_jobs", false},
+    {"hasPhysicalDevice", "p.has_physical_device", true},
+    {"physicalDeviceId", "p.physical_device_id", false},
+    {"registeredDateTime", "p.registered_at", true},
+    {"isShared", "(s.id IS NOT NULL)", true},
+    {"status/state", "json_extract(p.status_json, '$.state')", false},
+    {NULL, NULL, false}};
 
 const up_store_coll_t up_store_coll_printers = {
     "SELECT " PRINTER_COLS ", s.id FROM printers p LEFT JOIN shares s ON s.printer_id = p.id",
@@ -618,14 +618,14 @@ const up_store_coll_t up_store_coll_printers = {
     sizeof(up_printer_t),
     printer_item_fini};
 
-static const char *const share_fields[][2] = {{"id", "s.id"},
-                                              {"displayName", "s.display_name"},
-                                              {"createdDateTime", "s.created_at"},
-                                              {"allowAllUsers", "s.allow_all_users"},
-                                              {"manufacturer", "p.manufacturer"},
-                                              {"model", "p.model"},
-                                              {"isAcceptingJobs", "p.is_accepting_jobs"},
-                                              {NULL, NULL}};
+static const up_store_field_t share_fields[] = {{"id", "s.id", true},
+                                                {"displayName", "s.display_name", false},
+                                                {"createdDateTime", "s.created_at", true},
+                                                {"allowAllUsers", "s.allow_all_users", true},
+                                                {"manufacturer", "p.manufacturer", false},
+                                                {"model", "p.model", false},
+                                                {"isAcceptingJobs", "p.is_accepting_jobs", false},
+                                                {NULL, NULL, false}};
 
 /* ?2 NULL: every share of the tenant, else the shares of printer ?2. */
 const up_store_coll_t up_store_coll_shares = {
@@ -638,8 +638,10 @@ const up_store_coll_t up_store_coll_shares = {
     sizeof(up_share_t),
     share_item_fini};
 
-static const char *const operation_fields[][2] = {
-    {"id", "id"}, {"createdDateTime", "created_at"}, {"status/state", "state"}, {NULL, NULL}};
+static const up_store_field_t operation_fields[] = {{"id", "id", true},
+                                                    {"createdDateTime", "created_at", true},
+                                                    {"status/state", "state", true},
+                                                    {NULL, NULL, false}};
 
 const up_store_coll_t up_store_coll_operations = {"SELECT " OPERATION_COLS " FROM operations",
                                                   "WHERE tenant_id = ?1",

@@ -112,13 +112,20 @@ extern const char *const up_store_share_members_sql[UP_STMT_COUNT];
 /** A collection as up_store_query reads it (store-query.c): the store file that owns the
  *  table describes it. */
 typedef up_status_t (*up_store_row_reader_t)(struct sqlite3_stmt *stmt, void *out, up_error_t *err);
+/** A field of a collection: its OData path, its SQL expression, and whether that is never NULL
+ *  (an order key on such a column can use its index as it is). */
+typedef struct up_store_field {
+  const char *path;
+  const char *sql;
+  bool not_null;
+} up_store_field_t;
 typedef struct up_store_coll {
   const char *select; /**< "SELECT <the reader's columns> FROM ..." */
   const char *where;  /**< "WHERE ..." with the scope's ?1..?n_scope */
   int n_scope;        /**< scope parameters (tenant, then the parent's id, ...) */
   int n_cols;         /**< columns the reader reads; the page's keys follow them */
-  /** {OData path, SQL expression} of every field of odata.c's collection, NULL-terminated */
-  const char *const (*fields)[2];
+  /** every field of odata.c's collection, NULL-path-terminated */
+  const up_store_field_t *fields;
   up_store_row_reader_t reader;
   size_t item_size;
   void (*item_fini)(void *item);

@@ -60,22 +60,32 @@ static bool param(builder_t *b, const up_value_t *v)
   return true;
 }
 
-const char *up_store_field_sql(up_coll_t coll, const char *path)
+static const up_store_field_t *store_field(up_coll_t coll, const char *path)
 {
   if ((unsigned)coll >= UP_COLL_COUNT)
     return NULL;
-  for (const char *const(*f)[2] = colls[coll]->fields; (*f)[0]; f++)
-    if (strcmp((*f)[0], path) == 0)
-      return (*f)[1];
+  for (const up_store_field_t *f = colls[coll]->fields; f->path; f++)
+    if (strcmp(f->path, path) == 0)
+      return f;
   return NULL;
 }
 
-/* An order key: the field's expression with NULL folded to the smallest value of its kind. */
+const char *up_store_field_sql(up_coll_t coll, const char *path)
+{
+  const up_store_field_t *f = store_field(coll, path);
+  return f ? f->sql : NULL;
+}
+
+/* An order key: the field's expression, with NULL folded to the smallest value of its kind
+ * where the column may be NULL (a column that never is stays bare, so its index serves). */
 static void key_expr(builder_t *b, up_coll_t coll, const up_field_t *f)
 {
-  const char *sql = up_store_field_sql(coll, f->path);
+  const up_store_field_t *sf = store_field(coll, f->path);
   bool text = f->type == UP_V_STRING || f->type == UP_V_ENUM;
-  add(b, "COALESCE(%s, %s)", sql, text ? "''" : "-9223372036854775807");
+  if (sf->not_null)
+    add(b, "%s", sf->sql);
+  else
+    add(b, "COALESCE(%s, %s)", sf->sql, text ? "''" : "-9223372036854775807");
 }
 
 static const char *const cmp_sql[] = {"=", "<>", ">", ">=", "<", "<="};
@@ -151,10 +161,29 @@ static bool filter_sql(builder_t *b, up_coll_t coll, up_expr_t *e, up_error_t *e
   return true;
 }
 
-/* (k1, ..., kn) after (a1, ..., an) in the order's directions: a disjunction of prefixes. */
+/* (k1, ..., kn) after (a1, ..., an) in the order's directions: one row-value comparison when
+ * every key runs the same way (an index on the keys serves it), else a disjunction of
+ * prefixes. */
 static void keyset_sql(builder_t *b, const up_list_query_t *q, const up_field_t *const *keys,
                        const bool *desc, size_t n)
 {
+  bool same = true;
+  for (size_t i = 1; i < n; i++)
+    same = same && desc[i] == desc[0];
+  if (same) {
+    add(b, " AND (");
+    for (size_t i = 0; i < n; i++) {
+      add(b, "%s", i ? ", " : "");
+      key_expr(b, q->coll, keys[i]);
+    }
+    add(b, ") %s (", desc[0] ? "<" : ">");
+    for (size_t i = 0; i < n; i++) {
+      add(b, "%s", i ? ", " : "");
+      param(b, &q->after[i]);
+    }
+    add(b, ")");
+    return;
+  }
   add(b, " AND (");
   for (size_t i = 0; i < n; i++) {
     add(b, "%s(", i ? " OR " : "");

@@ -497,12 +497,12 @@ static void trigger_item_fini(void *t)
   (void)t; /* no heap members */
 }
 
-static const char *const definition_fields[][2] = {{"id", "id"},
-                                                   {"displayName", "display_name"},
-                                                   {"createdBy/appId", "app_id"},
-                                                   {"createdBy/displayName", "app_name"},
-                                                   {"@created", "created_at"},
-                                                   {NULL, NULL}};
+static const up_store_field_t definition_fields[] = {{"id", "id", true},
+                                                     {"displayName", "display_name", true},
+                                                     {"createdBy/appId", "app_id", false},
+                                                     {"createdBy/displayName", "app_name", false},
+                                                     {"@created", "created_at", true},
+                                                     {NULL, NULL, false}};
 
 /* ?2 NULL: every application's definitions, else app ?2's. */
 const up_store_coll_t up_store_coll_definitions = {
@@ -515,12 +515,12 @@ const up_store_coll_t up_store_coll_definitions = {
     sizeof(up_task_definition_t),
     definition_item_fini};
 
-static const char *const task_fields[][2] = {{"id", "id"},
-                                             {"parentUrl", "parent_url"},
-                                             {"status/state", "state"},
-                                             {"status/description", "description"},
-                                             {"@created", "created_at"},
-                                             {NULL, NULL}};
+static const up_store_field_t task_fields[] = {{"id", "id", true},
+                                               {"parentUrl", "parent_url", true},
+                                               {"status/state", "state", true},
+                                               {"status/description", "description", false},
+                                               {"@created", "created_at", true},
+                                               {NULL, NULL, false}};
 
 const up_store_coll_t up_store_coll_tasks = {"SELECT " TASK_COLS " FROM tasks",
                                              "WHERE tenant_id = ?1 AND definition_id = ?2",
@@ -531,8 +531,10 @@ const up_store_coll_t up_store_coll_tasks = {"SELECT " TASK_COLS " FROM tasks",
                                              sizeof(up_task_t),
                                              task_item_fini};
 
-static const char *const trigger_fields[][2] = {
-    {"id", "id"}, {"event", "event"}, {"@created", "created_at"}, {NULL, NULL}};
+static const up_store_field_t trigger_fields[] = {{"id", "id", true},
+                                                  {"event", "event", true},
+                                                  {"@created", "created_at", true},
+                                                  {NULL, NULL, false}};
 
 const up_store_coll_t up_store_coll_triggers = {"SELECT " TRIGGER_COLS " FROM task_triggers",
                                                 "WHERE tenant_id = ?1 AND printer_id = ?2",
