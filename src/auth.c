@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <jwt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
@@ -58,8 +59,28 @@ typedef struct jwk {
   EVP_PKEY *pkey;
 } jwk_t;
 
+/* Tokens verified lately: clients send the same bearer token with every request, so its
+ * signature and claims are checked once and the principal reused while it is valid. A slot is
+ * picked by the token's hash and holds the whole token, compared in full. */
+#define CACHE_SLOTS 64
+typedef struct cached_token {
+  uint64_t hash;
+  char *token; /* NULL: empty slot */
+  size_t len;
+  int64_t exp;         /* the token's exp: checked again on every use, with the leeway */
+  int64_t verified_at; /* a use at an earlier time (a caller's own clock) verifies afresh */
+  up_principal_t principal;
+} cached_token_t;
+
+typedef struct token_cache {
+  pthread_mutex_t lock;
+  cached_token_t slots[CACHE_SLOTS];
+  unsigned long hits; /* tests */
+} token_cache_t;
+
 struct up_keyring {
   unsigned char key[KEY_SIZE]; /* HS256 secret; wiped on free */
+  token_cache_t *cache;        /* mutable through a const keyring: a cache, not configuration */
   unsigned clock_skew;         /* leeway on exp and nbf, seconds */
   jwk_t *jwks;                 /* trusted external keys (none: RS256/ES256 are refused) */
   size_t n_jwks;
@@ -306,6 +327,13 @@ up_status_t up_keyring_open(const char *data_dir, up_keyring_t **out, up_error_t
     goto out;
   }
   k->clock_skew = UP_DEFAULT_CLOCK_SKEW;
+  if (!(k->cache = calloc(1, sizeof(*k->cache))) ||
+      pthread_mutex_init(&k->cache->lock, NULL) != 0) {
+    free(k->cache);
+    k->cache = NULL;
+    st = up_error_set(err, UP_NOMEM, NULL, "out of memory");
+    goto out;
+  }
   /* Read the key; when absent, create it and read again (whoever created it). */
   st = read_key(path, k->key, err);
   if (st == UP_NOT_FOUND) {
@@ -339,10 +367,28 @@ static void jwks_free(jwk_t *keys, size_t n)
   free(keys);
 }
 
+static void cache_clear(token_cache_t *c)
+{
+  if (!c)
+    return;
+  pthread_mutex_lock(&c->lock);
+  for (size_t i = 0; i < CACHE_SLOTS; i++) {
+    free(c->slots[i].token);
+    up_principal_fini(&c->slots[i].principal);
+    memset(&c->slots[i], 0, sizeof(c->slots[i]));
+  }
+  pthread_mutex_unlock(&c->lock);
+}
+
 void up_keyring_free(up_keyring_t *k)
 {
   if (!k)
     return;
+  if (k->cache) {
+    cache_clear(k->cache);
+    pthread_mutex_destroy(&k->cache->lock);
+    free(k->cache);
+  }
   explicit_bzero(k->key, sizeof(k->key));
   jwks_free(k->jwks, k->n_jwks);
   free(k->issuer);
@@ -352,8 +398,21 @@ void up_keyring_free(up_keyring_t *k)
 
 void up_keyring_set_clock_skew(up_keyring_t *k, unsigned seconds)
 {
-  if (k)
+  if (k) {
     k->clock_skew = seconds;
+    cache_clear(k->cache);
+  }
+}
+
+unsigned long up_keyring_cache_hits(const up_keyring_t *k)
+{
+  unsigned long n = 0;
+  if (k && k->cache) {
+    pthread_mutex_lock(&k->cache->lock);
+    n = k->cache->hits;
+    pthread_mutex_unlock(&k->cache->lock);
+  }
+  return n;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1012,6 +1071,7 @@ up_status_t up_keyring_trust_jwks(up_keyring_t *k, const char *path, const char 
     *n_keys = 0;
   if (!k || !path || !*path)
     return up_error_set(err, UP_INTERNAL, NULL, "up_keyring_trust_jwks: missing argument");
+  cache_clear(k->cache); /* what was verified with other keys is judged again */
   if ((st = jwks_read(path, &root, err)) != UP_OK)
     goto out;
   keys = json_is_object(root) ? json_object_get(root, "keys") : NULL;
@@ -1295,6 +1355,90 @@ static up_status_t fill_principal(json_t *claims, int64_t exp, int64_t iat, up_p
   return UP_OK;
 }
 
+static bool strv_copy(char ***dst, char *const *src, size_t n)
+{
+  *dst = NULL;
+  if (!n)
+    return true;
+  if (!(*dst = calloc(n, sizeof(char *))))
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!((*dst)[i] = strdup(src[i])))
+      return false;
+  return true;
+}
+
+static bool principal_copy(up_principal_t *dst, const up_principal_t *src)
+{
+  *dst = *src;
+  dst->upn = dst->name = dst->app_id = NULL;
+  dst->scopes = dst->roles = dst->wids = dst->groups = NULL;
+  bool ok = (!src->upn || (dst->upn = strdup(src->upn))) &&
+            (!src->name || (dst->name = strdup(src->name))) &&
+            (!src->app_id || (dst->app_id = strdup(src->app_id))) &&
+            strv_copy(&dst->scopes, src->scopes, src->n_scopes) &&
+            strv_copy(&dst->roles, src->roles, src->n_roles) &&
+            strv_copy(&dst->wids, src->wids, src->n_wids) &&
+            strv_copy(&dst->groups, src->groups, src->n_groups);
+  if (!ok) {
+    /* counts say how many slots to look at; the unset ones are NULL */
+    up_principal_fini(dst);
+  }
+  return ok;
+}
+
+static uint64_t token_hash(const char *s, size_t n)
+{
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+/* A principal for the token when it was verified lately and has not expired since. */
+static bool cache_get(const up_keyring_t *k, const char *token, size_t len, uint64_t hash,
+                      int64_t now, up_principal_t *out)
+{
+  token_cache_t *c = k->cache;
+  bool hit = false;
+  if (!c)
+    return false;
+  pthread_mutex_lock(&c->lock);
+  cached_token_t *e = &c->slots[hash % CACHE_SLOTS];
+  if (e->token && e->hash == hash && e->len == len && memcmp(e->token, token, len) == 0 &&
+      e->exp > now - (int64_t)k->clock_skew && now >= e->verified_at &&
+      principal_copy(out, &e->principal)) {
+    hit = true;
+    c->hits++;
+  }
+  pthread_mutex_unlock(&c->lock);
+  return hit;
+}
+
+static void cache_put(const up_keyring_t *k, const char *token, size_t len, uint64_t hash,
+                      int64_t now, const up_principal_t *p)
+{
+  token_cache_t *c = k->cache;
+  cached_token_t fresh;
+  memset(&fresh, 0, sizeof(fresh));
+  fresh.hash = hash;
+  fresh.len = len;
+  fresh.exp = p->expires_at;
+  fresh.verified_at = now;
+  if (!c || !(fresh.token = strndup(token, len)) || !principal_copy(&fresh.principal, p)) {
+    free(fresh.token);
+    return;
+  }
+  pthread_mutex_lock(&c->lock);
+  cached_token_t *e = &c->slots[hash % CACHE_SLOTS];
+  free(e->token);
+  up_principal_fini(&e->principal);
+  *e = fresh;
+  pthread_mutex_unlock(&c->lock);
+}
+
 up_status_t up_token_verify(const up_keyring_t *k, const char *authorization, int64_t now,
                             up_principal_t *out, up_error_t *err)
 {
@@ -1335,6 +1479,9 @@ up_status_t up_token_verify(const up_keyring_t *k, const char *authorization, in
     len--;
   if (len == 0)
     return refuse(err, MSG_EMPTY);
+  uint64_t hash = token_hash(token, len);
+  if (cache_get(k, token, len, hash, now, out))
+    return UP_OK;
 
   /* 2. JWS compact form: three canonical base64url segments, JSON header and payload. */
   dot1 = memchr(token, '.', len);
@@ -1401,6 +1548,8 @@ up_status_t up_token_verify(const up_keyring_t *k, const char *authorization, in
       (st = check_audience(claims, external ? k->audience : NULL, err)) != UP_OK)
     goto out;
   st = fill_principal(claims, exp, iat, out, err);
+  if (st == UP_OK)
+    cache_put(k, token, len, hash, now, out);
 
 out:
   if (st != UP_OK)

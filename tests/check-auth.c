@@ -1140,6 +1140,51 @@ START_TEST(test_clock_skew)
 }
 END_TEST
 
+/* A token verified once is recognised again without its signature being checked, but only
+ * the very same token, only while it has not expired, and not at an earlier time. */
+START_TEST(test_verified_token_cache)
+{
+  up_principal_t p = {0}, q = {0};
+  char *t = good_token(), *auth = bearer(t); /* nbf T0, exp T0 + 3600 */
+  unsigned long hits = up_keyring_cache_hits(keyring);
+  verify_ok(keyring, t, T0 + 10, &p);
+  ck_assert_uint_eq(up_keyring_cache_hits(keyring), hits);
+  verify_ok(keyring, t, T0 + 20, &q);
+  ck_assert_uint_eq(up_keyring_cache_hits(keyring), hits + 1);
+  /* The same principal, its own copy. */
+  ck_assert_str_eq(p.tenant_id, q.tenant_id);
+  ck_assert_str_eq(p.oid, q.oid);
+  ck_assert_str_eq(p.upn, q.upn);
+  ck_assert_ptr_ne(p.upn, q.upn);
+  ck_assert_uint_eq(p.n_scopes, q.n_scopes);
+  for (size_t i = 0; i < p.n_scopes; i++)
+    ck_assert_str_eq(p.scopes[i], q.scopes[i]);
+  ck_assert_uint_eq(p.n_wids, q.n_wids);
+  up_principal_fini(&p);
+  up_principal_fini(&q);
+  /* Expired since: refused, cache or not. */
+  expect_refusal("cached, expired", keyring, auth, T0 + 3600 + SKEW, MSG_EXPIRED);
+  /* An earlier time than when it was verified: checked afresh (nbf). */
+  expect_refusal("cached, before nbf", keyring, auth, T0 - SKEW - 1, MSG_NOT_YET);
+  /* One character changed in the signature: not the cached token. */
+  char *forged = strdup(t);
+  char *sig = strrchr(forged, '.') + 1;
+  sig[3] = sig[3] == 'A' ? 'B' : 'A';
+  char *fauth = bearer(forged);
+  expect_refusal("forged signature", keyring, fauth, T0 + 30, MSG_SIG);
+  /* A new skew clears what was cached. */
+  up_keyring_set_clock_skew(keyring, SKEW);
+  hits = up_keyring_cache_hits(keyring);
+  verify_ok(keyring, t, T0 + 40, &p);
+  up_principal_fini(&p);
+  ck_assert_uint_eq(up_keyring_cache_hits(keyring), hits);
+  free(fauth);
+  free(forged);
+  free(auth);
+  free(t);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------------------------ */
 /* External identity provider: RS256 and ES256 tokens verified with the keys of a JWKS file     */
 /* ------------------------------------------------------------------------------------------ */
@@ -2016,6 +2061,7 @@ static Suite *auth_suite(void)
   tcase_add_test(core, test_accepted_forms);
   tcase_add_test(core, test_idtyp_fallback);
   tcase_add_test(core, test_clock_skew);
+  tcase_add_test(core, test_verified_token_cache);
   suite_add_tcase(s, core);
 
   tcase_add_unchecked_fixture(external, make_keys, free_keys);

@@ -62,6 +62,10 @@ void up_keyring_free(up_keyring_t *k);
 /** Leeway, in seconds, allowed on exp and nbf of every token (local and external). */
 void up_keyring_set_clock_skew(up_keyring_t *k, unsigned seconds);
 
+/** How often a token was found among those verified lately (their signature and claims are
+ *  checked once; exp is checked again on every use). */
+unsigned long up_keyring_cache_hits(const up_keyring_t *k);
+
 /** Trusts the signing keys of an external identity provider, read once from a JWKS file
  *  ({"keys":[...]}): RSA keys (kty RSA, n, e; at least 2048 bits) verify RS256 tokens, EC P-256
  *  keys (kty EC, crv P-256, x, y) verify ES256 tokens; kid is optional. Keys whose use is not
