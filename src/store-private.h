@@ -152,9 +152,20 @@ struct up_store {
   int wal_pages;  /**< frames in the WAL after the last commit (wal hook) */
   pthread_mutex_t ckpt_lock;
   pthread_cond_t ckpt_cond;
-  bool ckpt_ready;           /**< ckpt_lock and ckpt_cond were initialized */
+  bool ckpt_ready;
+  /* Statements of collection queries (store-query.c), kept by their text: a query's text
+   * depends on its shape only, so the same kinds of request reuse them. */
+  struct {
+    char *sql;
+    struct sqlite3_stmt *stmt;
+    unsigned long used;
+  } qcache[32];
+  unsigned long qtick;       /**< ckpt_lock and ckpt_cond were initialized */
   unsigned long checkpoints; /**< checkpoints run (tests) */
 };
+
+/** Finalizes the cached statements of collection queries (store-query.c). */
+void up_store_qcache_free(up_store_t *store);
 
 /** Takes / releases the store's mutex. */
 void up_store_lock(up_store_t *store);

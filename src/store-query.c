@@ -227,6 +227,57 @@ static void read_key(sqlite3_stmt *stmt, int col, up_value_t *out)
   }
 }
 
+/* The prepared statement of sql: from the cache, or prepared and cached (the least recently
+ * used one leaves). Caller holds the lock and hands it back with put_stmt. */
+static sqlite3_stmt *get_stmt(up_store_t *store, const char *sql, int *rc)
+{
+  size_t n = sizeof(store->qcache) / sizeof(store->qcache[0]), victim = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (store->qcache[i].sql && strcmp(store->qcache[i].sql, sql) == 0) {
+      store->qcache[i].used = ++store->qtick;
+      *rc = SQLITE_OK;
+      return store->qcache[i].stmt;
+    }
+    if (store->qcache[i].used < store->qcache[victim].used)
+      victim = i;
+  }
+  sqlite3_stmt *stmt = NULL;
+  char *copy = strdup(sql);
+  if (!copy) {
+    *rc = SQLITE_NOMEM;
+    return NULL;
+  }
+  if ((*rc = sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL)) !=
+      SQLITE_OK) {
+    free(copy);
+    return NULL;
+  }
+  sqlite3_finalize(store->qcache[victim].stmt);
+  free(store->qcache[victim].sql);
+  store->qcache[victim].sql = copy;
+  store->qcache[victim].stmt = stmt;
+  store->qcache[victim].used = ++store->qtick;
+  return stmt;
+}
+
+static void put_stmt(sqlite3_stmt *stmt)
+{
+  if (stmt) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt); /* the bound texts do not outlive the call */
+  }
+}
+
+void up_store_qcache_free(up_store_t *store)
+{
+  for (size_t i = 0; i < sizeof(store->qcache) / sizeof(store->qcache[0]); i++) {
+    sqlite3_finalize(store->qcache[i].stmt);
+    free(store->qcache[i].sql);
+    store->qcache[i].stmt = NULL;
+    store->qcache[i].sql = NULL;
+  }
+}
+
 void up_store_page_fini(up_store_page_t *p)
 {
   if (!p)
@@ -356,7 +407,7 @@ up_status_t up_store_query(up_store_t *store, const up_list_query_t *q, const ch
       st = err->status;
       goto out;
     }
-    if ((rc = sqlite3_prepare_v2(store->db, b->sql, -1, &stmt, NULL)) != SQLITE_OK ||
+    if (!(stmt = get_stmt(store, b->sql, &rc)) ||
         (rc = bind_all(b, stmt, scope, n_scope)) != SQLITE_OK) {
       st = up_store_fail(store, rc, "counting", err);
       goto out;
@@ -366,7 +417,7 @@ up_status_t up_store_query(up_store_t *store, const up_list_query_t *q, const ch
       goto out;
     }
     out->total = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
+    put_stmt(stmt);
     stmt = NULL;
     for (size_t i = 0; i < b->n_owned; i++)
       free(b->owned[i]);
@@ -375,7 +426,7 @@ up_status_t up_store_query(up_store_t *store, const up_list_query_t *q, const ch
     st = err->status;
     goto out;
   }
-  if ((rc = sqlite3_prepare_v2(store->db, b->sql, -1, &stmt, NULL)) != SQLITE_OK ||
+  if (!(stmt = get_stmt(store, b->sql, &rc)) ||
       (rc = bind_all(b, stmt, scope, n_scope)) != SQLITE_OK) {
     st = up_store_fail(store, rc, "querying", err);
     goto out;
@@ -400,8 +451,7 @@ up_status_t up_store_query(up_store_t *store, const up_list_query_t *q, const ch
     st = up_store_fail(store, rc, "querying", err);
 
 out:
-  if (stmt)
-    sqlite3_finalize(stmt);
+  put_stmt(stmt);
   up_store_unlock(store);
   for (size_t i = 0; i < b->n_owned; i++)
     free(b->owned[i]);

@@ -759,6 +759,7 @@ void up_store_free(up_store_t *store)
   if (!store)
     return;
   stop_checkpointer(store);
+  up_store_qcache_free(store);
   for (int id = 0; id < UP_STMT_COUNT; id++)
     sqlite3_finalize(store->stmts[id]);
   if (store->db && sqlite3_close(store->db) != SQLITE_OK)
