@@ -112,10 +112,14 @@ const char *const up_store_jobs_sql[UP_STMT_COUNT] = {
                              "FROM downloads WHERE id = ?2",
 };
 
-/* The job id sequence (job_ids of 0003-pull-printing.sql): an id is taken by inserting a row and
- * deleting it again; AUTOINCREMENT never hands the same id out twice. */
+/* The job id sequence: the largest id ever handed out, by jobs (AUTOINCREMENT: also the
+ * deleted ones) or by job_ids (0003-pull-printing.sql, the sequence of earlier versions). Ids
+ * are taken from it in memory by the single writer, so creating a job writes no sequence row. */
 const char *const up_store_job_ids_sql[UP_STMT_COUNT] = {
-    [UP_STMT_JOB_ID_TAKE] = "INSERT INTO job_ids DEFAULT VALUES",
+    [UP_STMT_JOB_ID_MAX] = "SELECT max(m) FROM (SELECT max(id) AS m FROM jobs UNION ALL "
+                           "SELECT seq FROM sqlite_sequence WHERE name IN ('jobs', 'job_ids'))",
+    /* A reservation (redirection) is recorded in job_ids' sequence: inserted and deleted. */
+    [UP_STMT_JOB_ID_TAKE] = "INSERT INTO job_ids (id) VALUES (?1)",
     [UP_STMT_JOB_ID_RELEASE] = "DELETE FROM job_ids WHERE id = ?1",
 };
 
@@ -315,25 +319,20 @@ static up_status_t read_job(up_store_t *store, const char *tenant, const char *p
 /* Takes the next id of the job id sequence into *id (inside the caller's transaction). */
 static up_status_t take_job_id(up_store_t *store, int64_t *id, up_error_t *err)
 {
-  sqlite3_stmt *stmt;
-  up_status_t st;
-  int64_t taken;
-  int rc = SQLITE_OK;
-
   *id = 0;
-  stmt = up_store_stmt(store, UP_STMT_JOB_ID_TAKE);
-  st = up_store_run(store, stmt, rc, "taking a job id", err);
-  if (st != UP_OK)
-    return st;
-  taken = sqlite3_last_insert_rowid(store->db);
-
-  /* The row goes again; the sequence keeps the id as used. */
-  stmt = up_store_stmt(store, UP_STMT_JOB_ID_RELEASE);
-  up_store_bind_int64(stmt, 1, taken, &rc);
-  st = up_store_run(store, stmt, rc, "taking a job id", err);
-  if (st == UP_OK)
-    *id = taken;
-  return st;
+  if (!store->job_ids_loaded) {
+    sqlite3_stmt *stmt = up_store_stmt(store, UP_STMT_JOB_ID_MAX);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) {
+      up_store_stmt_done(stmt);
+      return up_store_fail(store, rc, "reading the job id sequence", err);
+    }
+    store->last_job_id = sqlite3_column_int64(stmt, 0); /* NULL reads as 0 */
+    up_store_stmt_done(stmt);
+    store->job_ids_loaded = true;
+  }
+  *id = ++store->last_job_id;
+  return UP_OK;
 }
 
 /* Inserts job j with its document under j->id, or under a new id of the sequence when j->id is
@@ -373,6 +372,8 @@ static up_status_t insert_job(up_store_t *store, const up_job_t *j, int64_t *id,
   st = up_store_run(store, stmt, rc, "creating the print job", err);
   if (st != UP_OK)
     return st;
+  if (store->job_ids_loaded && *id > store->last_job_id)
+    store->last_job_id = *id; /* a given id: the sequence continues above it */
   stmt = up_store_stmt(store, UP_STMT_DOCUMENT_INSERT);
   bind_document(stmt, &j->document, *id, &rc);
   return up_store_run(store, stmt, rc, "creating the document", err);
@@ -472,6 +473,14 @@ up_status_t up_store_job_reserve_id(up_store_t *store, int64_t *id, up_error_t *
     goto out;
   in_tx = true;
   st = take_job_id(store, id, err);
+  /* Recorded, so that the id is not handed out again after a restart even if its job never
+   * comes to exist. */
+  for (int k = 0; k < 2 && st == UP_OK; k++) {
+    int rc = SQLITE_OK;
+    sqlite3_stmt *stmt = up_store_stmt(store, k ? UP_STMT_JOB_ID_RELEASE : UP_STMT_JOB_ID_TAKE);
+    up_store_bind_int64(stmt, 1, *id, &rc);
+    st = up_store_run(store, stmt, rc, "reserving a job id", err);
+  }
 
 out:
   st = up_store_end_tx(store, in_tx, st, err);

@@ -72,6 +72,7 @@ typedef enum up_stmt_id {
   UP_STMT_DOWNLOAD_INSERT,
   UP_STMT_DOWNLOAD_GET,
   /* store-jobs.c, written for 0003-pull-printing.sql: the job id sequence */
+  UP_STMT_JOB_ID_MAX,
   UP_STMT_JOB_ID_TAKE,
   UP_STMT_JOB_ID_RELEASE,
   /* store-tasks.c */
@@ -160,7 +161,9 @@ struct up_store {
     struct sqlite3_stmt *stmt;
     unsigned long used;
   } qcache[32];
-  unsigned long qtick;       /**< ckpt_lock and ckpt_cond were initialized */
+  unsigned long qtick;
+  int64_t last_job_id;       /**< the largest job id handed out (read at the first need) */
+  bool job_ids_loaded;       /**< ckpt_lock and ckpt_cond were initialized */
   unsigned long checkpoints; /**< checkpoints run (tests) */
 };
 
