@@ -68,6 +68,8 @@ up_status_t up_app_open(const up_config_t *config, up_app_t **out, up_error_t *e
   }
   snprintf(path, sizeof(path), "%s/uprintd.db", config->data_dir);
   if ((st = up_store_open(path, &app->store, err)) != UP_OK ||
+      (config->durability == UP_DURABILITY_FULL_EACH &&
+       (st = up_store_set_synchronous_full(app->store, err)) != UP_OK) ||
       (st = up_keyring_open(config->data_dir, &app->keys, err)) != UP_OK ||
       (st = trust_external_keys(app->keys, config, err)) != UP_OK ||
       (st = up_schema_load(&app->schema, err)) != UP_OK)

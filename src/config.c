@@ -19,6 +19,7 @@ typedef enum {
   OPT_LEVEL,
   OPT_URL,
   OPT_PERMISSIONS,
+  OPT_DURABILITY,
   OPT_RATE
 } opt_kind_t;
 
@@ -41,11 +42,16 @@ static const opt_t options[] = {
      "data folder: database, signing key, documents (default ./data; created if absent)"},
     {"base-url", OPT_URL, FIELD(base_url), 0, 0, "URL",
      "absolute URL used in links such as @odata.context (default http://HOST:PORT)"},
-    {"threads", OPT_UINT, FIELD(threads), 1, 64, "N", "HTTP worker threads (default 2)"},
+    {"threads", OPT_UINT, FIELD(threads), 1, 64, "N",
+     "HTTP worker threads (default 2; 8 with --durability full)"},
     {"log-level", OPT_LEVEL, FIELD(log_level), 0, 0, "L",
      "debug, info, warn or error (default info)"},
     {"demo", OPT_FLAG, FIELD(demo), 0, 0, "",
      "create a demo printer and share, print ready tokens"},
+    {"durability", OPT_DURABILITY, FIELD(durability), 0, 0, "MODE",
+     "normal (default: commits reach the disk at checkpoints; a crash of the machine may lose "
+     "the last ones), full (every answered write is fsynced first; concurrent writes share one "
+     "fsync) or full-each (one fsync per commit, for comparison)"},
     {"permissions", OPT_PERMISSIONS, FIELD(permissions_off), 0, 0, "MODE",
      "enforce (default: Graph's scopes, roles and ownership) or off (any valid token may do "
      "anything)"},
@@ -168,6 +174,18 @@ static bool apply(up_config_t *cfg, const opt_t *o, const char *v, char *err, si
   case OPT_FLAG:
     *(bool *)(void *)field = true;
     return true;
+  case OPT_DURABILITY:
+    if (strcmp(v, "normal") == 0)
+      *(up_durability_t *)(void *)field = UP_DURABILITY_NORMAL;
+    else if (strcmp(v, "full") == 0)
+      *(up_durability_t *)(void *)field = UP_DURABILITY_FULL;
+    else if (strcmp(v, "full-each") == 0)
+      *(up_durability_t *)(void *)field = UP_DURABILITY_FULL_EACH;
+    else {
+      snprintf(err, errlen, "--%s: expected normal, full or full-each, got '%s'", o->name, v);
+      return false;
+    }
+    return true;
   case OPT_PERMISSIONS:
     if (strcmp(v, "enforce") != 0 && strcmp(v, "off") != 0) {
       snprintf(err, errlen, "--%s: expected enforce or off, got '%s'", o->name, v);
@@ -183,6 +201,7 @@ static bool apply(up_config_t *cfg, const opt_t *o, const char *v, char *err, si
 
 bool up_config_parse_serve(up_config_t *cfg, int argc, char **argv, char *err, size_t errlen)
 {
+  bool threads_given = false;
   for (int i = 0; i < argc; i++) {
     const char *arg = argv[i], *value = NULL;
     const opt_t *o = NULL;
@@ -214,7 +233,11 @@ bool up_config_parse_serve(up_config_t *cfg, int argc, char **argv, char *err, s
     }
     if (!apply(cfg, o, value, err, errlen))
       return false;
+    threads_given = threads_given || strcmp(o->name, "threads") == 0;
   }
+  /* Group commit needs requests waiting together: --durability full defaults to 8 threads. */
+  if (cfg->durability == UP_DURABILITY_FULL && !threads_given)
+    cfg->threads = 8;
   if ((cfg->issuer[0] || cfg->audience[0]) && !cfg->trust_jwks[0]) {
     snprintf(err, errlen,
              "--%s applies to tokens signed by --trust-jwks keys: give --trust-jwks FILE too",

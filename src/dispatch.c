@@ -8,6 +8,7 @@
 #include "uprintd/response.h"
 #include "uprintd/router.h"
 #include "uprintd/schema.h"
+#include "uprintd/store.h"
 #include "uprintd/util.h"
 
 #include <ctype.h>
@@ -349,6 +350,11 @@ void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
       up_status_t st = ex->m.route->handler(ex->app, &ex->req, &resp, &err);
       if (st != UP_OK && err.status == UP_OK)
         up_error_set(&err, st, NULL, "The request failed.");
+      /* --durability full: what a write did is on disk before it is acknowledged (writes of
+       * requests answered at the same time share one fsync). */
+      if (st == UP_OK && ex->app->config.durability == UP_DURABILITY_FULL &&
+          ex->req.method != UP_METHOD_GET && ex->req.method != UP_METHOD_HEAD)
+        st = up_store_sync(ex->app->store, &err);
       if (st != UP_OK)
         fail(ex, &err);
     }

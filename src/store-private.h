@@ -162,7 +162,19 @@ struct up_store {
     unsigned long used;
   } qcache[32];
   unsigned long qtick;
-  int64_t last_job_id;       /**< the largest job id handed out (read at the first need) */
+  int64_t last_job_id; /**< the largest job id handed out (read at the first need) */
+  /* Durability (up_store_sync): commits are counted by a commit hook; a caller that must not
+   * answer before its writes are on disk waits until the WAL has been fsynced after them. One
+   * fsync serves every commit made before it started (group commit). */
+  unsigned long commit_seq; /**< commits so far (atomic) */
+  unsigned long synced_seq; /**< commits known on disk (sync_lock) */
+  unsigned long fsyncs;     /**< fsyncs done (sync_lock; tests) */
+  bool sync_busy;           /**< a caller is fsyncing (sync_lock) */
+  pthread_mutex_t sync_lock;
+  pthread_cond_t sync_cond;
+  bool sync_ready;
+  int wal_fd; /**< the WAL file, opened at the first sync (-1: not yet) */
+  char *wal_path;
   bool job_ids_loaded;       /**< ckpt_lock and ckpt_cond were initialized */
   unsigned long checkpoints; /**< checkpoints run (tests) */
 };

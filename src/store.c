@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <time.h>
 
 #define BUSY_TIMEOUT_MS 5000
@@ -662,6 +665,111 @@ unsigned long up_store_checkpoints(up_store_t *store)
   return n;
 }
 
+/* --- durability: group commit --- */
+
+static int commit_hook(void *arg)
+{
+  up_store_t *store = arg;
+  __atomic_add_fetch(&store->commit_seq, 1, __ATOMIC_SEQ_CST);
+  return 0; /* the commit goes ahead */
+}
+
+static up_status_t start_sync(up_store_t *store, const char *path, up_error_t *err)
+{
+  const char *file = sqlite3_db_filename(store->db, "main");
+  if (!file || !*file)
+    return UP_OK; /* in memory: nothing to make durable */
+  if (pthread_mutex_init(&store->sync_lock, NULL) != 0)
+    return up_error_set(err, UP_INTERNAL, NULL, "cannot create the sync mutex");
+  if (pthread_cond_init(&store->sync_cond, NULL) != 0) {
+    pthread_mutex_destroy(&store->sync_lock);
+    return up_error_set(err, UP_INTERNAL, NULL, "cannot create the sync condition");
+  }
+  store->sync_ready = true;
+  if (asprintf(&store->wal_path, "%s-wal", path) < 0) {
+    store->wal_path = NULL;
+    return up_error_set(err, UP_NOMEM, NULL, "out of memory");
+  }
+  sqlite3_commit_hook(store->db, commit_hook, store);
+  return UP_OK;
+}
+
+static void stop_sync(up_store_t *store)
+{
+  if (store->db)
+    sqlite3_commit_hook(store->db, NULL, NULL);
+  if (store->wal_fd >= 0)
+    close(store->wal_fd);
+  store->wal_fd = -1;
+  free(store->wal_path);
+  store->wal_path = NULL;
+  if (store->sync_ready) {
+    pthread_cond_destroy(&store->sync_cond);
+    pthread_mutex_destroy(&store->sync_lock);
+    store->sync_ready = false;
+  }
+}
+
+up_status_t up_store_sync(up_store_t *store, up_error_t *err)
+{
+  if (!store || !store->sync_ready)
+    return UP_OK;
+  unsigned long target = __atomic_load_n(&store->commit_seq, __ATOMIC_SEQ_CST);
+  up_status_t st = UP_OK;
+  pthread_mutex_lock(&store->sync_lock);
+  while (store->synced_seq < target && st == UP_OK) {
+    if (store->sync_busy) {
+      /* Someone fsyncs: it may cover this caller's commits too. */
+      pthread_cond_wait(&store->sync_cond, &store->sync_lock);
+      continue;
+    }
+    store->sync_busy = true;
+    /* Everything committed up to now is in the WAL file: one fsync makes it all durable. */
+    unsigned long upto = __atomic_load_n(&store->commit_seq, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&store->sync_lock);
+    int rc = 0;
+    if (store->wal_fd < 0)
+      store->wal_fd = open(store->wal_path, O_RDONLY | O_CLOEXEC);
+    if (store->wal_fd < 0 && errno != ENOENT)
+      rc = -1;
+    else if (store->wal_fd >= 0)
+      rc = fdatasync(store->wal_fd);
+    int saved = errno;
+    pthread_mutex_lock(&store->sync_lock);
+    store->sync_busy = false;
+    if (rc == 0) {
+      store->fsyncs++;
+      if (upto > store->synced_seq)
+        store->synced_seq = upto;
+    } else {
+      st = up_error_set(err, UP_DB, NULL, "cannot make the writes durable: %s", strerror(saved));
+    }
+    pthread_cond_broadcast(&store->sync_cond);
+  }
+  pthread_mutex_unlock(&store->sync_lock);
+  return st;
+}
+
+unsigned long up_store_fsyncs(up_store_t *store)
+{
+  unsigned long n = 0;
+  if (store && store->sync_ready) {
+    pthread_mutex_lock(&store->sync_lock);
+    n = store->fsyncs;
+    pthread_mutex_unlock(&store->sync_lock);
+  }
+  return n;
+}
+
+up_status_t up_store_set_synchronous_full(up_store_t *store, up_error_t *err)
+{
+  up_store_lock(store);
+  int rc = sqlite3_exec(store->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+  up_status_t st = rc == SQLITE_OK ? UP_OK : up_store_fail(store, rc, "setting synchronous", err);
+  up_store_unlock(store);
+  return st;
+}
+
 up_status_t up_store_open_files(const char *path, const up_embedded_file_t *files, up_store_t **out,
                                 up_error_t *err)
 {
@@ -681,6 +789,7 @@ up_status_t up_store_open_files(const char *path, const up_embedded_file_t *file
     st = up_error_set(err, UP_NOMEM, NULL, "out of memory opening the database");
     goto out;
   }
+  store->wal_fd = -1;
   if (pthread_mutex_init(&store->lock, NULL) != 0) {
     st = up_error_set(err, UP_INTERNAL, NULL, "cannot create the store mutex");
     goto out;
@@ -738,6 +847,8 @@ up_status_t up_store_open_files(const char *path, const up_embedded_file_t *file
   if (st != UP_OK)
     goto out;
   st = start_checkpointer(store, path, err);
+  if (st == UP_OK)
+    st = start_sync(store, path, err);
   if (st != UP_OK)
     goto out;
 
@@ -759,6 +870,7 @@ void up_store_free(up_store_t *store)
   if (!store)
     return;
   stop_checkpointer(store);
+  stop_sync(store);
   up_store_qcache_free(store);
   for (int id = 0; id < UP_STMT_COUNT; id++)
     sqlite3_finalize(store->stmts[id]);

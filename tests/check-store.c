@@ -1287,6 +1287,49 @@ START_TEST(test_checkpoints_off_the_request_path)
 }
 END_TEST
 
+/* up_store_sync: one fsync covers every commit made before it; without new commits, none. */
+typedef struct sync_arg {
+  int n;
+  up_status_t st;
+} sync_arg_t;
+
+static void *commit_and_sync(void *p)
+{
+  sync_arg_t *a = p;
+  char id[UP_ID_SIZE];
+  up_error_t err = {0};
+  snprintf(id, sizeof(id), "10000000-0000-4000-8000-%012d", 200000 + a->n);
+  add_printer(TENANT_A, id, T0 + a->n);
+  a->st = up_store_sync(store, &err);
+  return NULL;
+}
+
+START_TEST(test_group_commit)
+{
+  up_error_t err = {0};
+  unsigned long before = up_store_fsyncs(store);
+  add_printer(TENANT_A, PRINTER_1, T0);
+  ck_assert_int_eq(up_store_sync(store, &err), UP_OK);
+  ck_assert_uint_eq(up_store_fsyncs(store), before + 1);
+  ck_assert_int_eq(up_store_sync(store, &err), UP_OK); /* nothing new: no fsync */
+  ck_assert_uint_eq(up_store_fsyncs(store), before + 1);
+  /* Sixteen writers at once: all durable, in at most sixteen fsyncs (usually far fewer). */
+  pthread_t t[16];
+  sync_arg_t a[16];
+  for (int i = 0; i < 16; i++) {
+    a[i].n = i;
+    a[i].st = UP_INTERNAL;
+    ck_assert_int_eq(pthread_create(&t[i], NULL, commit_and_sync, &a[i]), 0);
+  }
+  for (int i = 0; i < 16; i++) {
+    pthread_join(t[i], NULL);
+    ck_assert_int_eq(a[i].st, UP_OK);
+  }
+  ck_assert_uint_le(up_store_fsyncs(store), before + 1 + 16);
+  ck_assert_uint_gt(up_store_fsyncs(store), before + 1);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
   Suite *s = suite_create("store");
@@ -1324,6 +1367,7 @@ static Suite *store_suite(void)
   tcase_add_test(tc, test_printer_update);
   tcase_add_test(tc, test_printer_delete_cascades);
   tcase_add_test(tc, test_checkpoints_off_the_request_path);
+  tcase_add_test(tc, test_group_commit);
   tcase_add_test(tc, test_operation_get_list);
   suite_add_tcase(s, tc);
 

@@ -248,6 +248,33 @@ START_TEST(test_config_tokens)
 }
 END_TEST
 
+START_TEST(test_config_durability)
+{
+  up_config_t c;
+  char msg[256];
+  char *full[] = {"--durability", "full"};
+  char *full_threads[] = {"--threads", "3", "--durability=full"};
+  char *each[] = {"--durability", "full-each"};
+  char *bad[] = {"--durability", "always"};
+  up_config_defaults(&c);
+  ck_assert_int_eq(c.durability, UP_DURABILITY_NORMAL);
+  ck_assert_uint_eq(c.threads, 2);
+  ck_assert(up_config_parse_serve(&c, 2, full, msg, sizeof(msg)));
+  ck_assert_int_eq(c.durability, UP_DURABILITY_FULL);
+  ck_assert_uint_eq(c.threads, 8); /* group commit wants requests to wait together */
+  up_config_defaults(&c);
+  ck_assert(up_config_parse_serve(&c, 3, full_threads, msg, sizeof(msg)));
+  ck_assert_uint_eq(c.threads, 3); /* unless told otherwise */
+  up_config_defaults(&c);
+  ck_assert(up_config_parse_serve(&c, 2, each, msg, sizeof(msg)));
+  ck_assert_int_eq(c.durability, UP_DURABILITY_FULL_EACH);
+  ck_assert_uint_eq(c.threads, 2);
+  up_config_defaults(&c);
+  ck_assert(!up_config_parse_serve(&c, 2, bad, msg, sizeof(msg)));
+  ck_assert_ptr_nonnull(strstr(msg, "normal, full or full-each"));
+}
+END_TEST
+
 START_TEST(test_mkdir_p)
 {
   char dir[4096], path[4200];
@@ -292,6 +319,7 @@ int main(void)
   tcase_add_test(tc, test_config);
   tcase_add_test(tc, test_config_tokens);
   tcase_add_test(tc, test_mkdir_p);
+  tcase_add_test(tc, test_config_durability);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

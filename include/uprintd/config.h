@@ -6,27 +6,35 @@
 #include "uprintd/base.h"
 #include "uprintd/log.h"
 
+/** When an acknowledged write is on disk (--durability). */
+typedef enum up_durability {
+  UP_DURABILITY_NORMAL,   /**< at the next checkpoint (WAL, synchronous=NORMAL) */
+  UP_DURABILITY_FULL,     /**< before the answer: group commit (store.h, up_store_sync) */
+  UP_DURABILITY_FULL_EACH /**< before the answer: one fsync per commit (synchronous=FULL) */
+} up_durability_t;
+
 typedef struct up_config {
-  char listen_host[256];    /**< --listen HOST part */
-  unsigned listen_port;     /**< --listen PORT part (0: the kernel picks one) */
-  char data_dir[1024];      /**< --data */
-  char base_url[512];       /**< --base-url, without trailing '/'; "" = from the listen address */
-  unsigned threads;         /**< --threads: HTTP worker threads */
-  up_log_level_t log_level; /**< --log-level */
-  bool demo;                /**< --demo */
-  bool permissions_off;     /**< --permissions off: any valid token may do anything */
-  unsigned max_json_kb;     /**< --max-json-kb: largest JSON request body */
-  unsigned max_url_kb;      /**< --max-url-kb: longest request URL (path and query) */
-  unsigned sim_job_ms;      /**< --sim-job-ms: how long a simulated device prints a job */
-  unsigned max_document_mb; /**< --max-document-mb: largest document */
-  unsigned upload_expiry_s; /**< --upload-expiry-s: lifetime of an upload session */
-  unsigned task_timeout_s;  /**< --task-timeout-s: a job held longer by a task is aborted */
-  char trust_jwks[1024];    /**< --trust-jwks: JWKS file of a trusted identity provider, or "" */
-  char issuer[512];         /**< --issuer: required iss of tokens signed by those keys, or "" */
-  char audience[512];       /**< --audience: required aud of those tokens, or "" (Graph) */
-  unsigned clock_skew;      /**< --clock-skew: leeway on exp and nbf of every token, seconds */
-  unsigned rate_limit;      /**< --rate-limit N/SECONDS: N (0: off) */
-  unsigned rate_window_s;   /**< --rate-limit N/SECONDS: SECONDS */
+  char listen_host[256];      /**< --listen HOST part */
+  unsigned listen_port;       /**< --listen PORT part (0: the kernel picks one) */
+  char data_dir[1024];        /**< --data */
+  char base_url[512];         /**< --base-url, without trailing '/'; "" = from the listen address */
+  unsigned threads;           /**< --threads: HTTP worker threads */
+  up_log_level_t log_level;   /**< --log-level */
+  bool demo;                  /**< --demo */
+  up_durability_t durability; /**< --durability */
+  bool permissions_off;       /**< --permissions off: any valid token may do anything */
+  unsigned max_json_kb;       /**< --max-json-kb: largest JSON request body */
+  unsigned max_url_kb;        /**< --max-url-kb: longest request URL (path and query) */
+  unsigned sim_job_ms;        /**< --sim-job-ms: how long a simulated device prints a job */
+  unsigned max_document_mb;   /**< --max-document-mb: largest document */
+  unsigned upload_expiry_s;   /**< --upload-expiry-s: lifetime of an upload session */
+  unsigned task_timeout_s;    /**< --task-timeout-s: a job held longer by a task is aborted */
+  char trust_jwks[1024];      /**< --trust-jwks: JWKS file of a trusted identity provider, or "" */
+  char issuer[512];           /**< --issuer: required iss of tokens signed by those keys, or "" */
+  char audience[512];         /**< --audience: required aud of those tokens, or "" (Graph) */
+  unsigned clock_skew;        /**< --clock-skew: leeway on exp and nbf of every token, seconds */
+  unsigned rate_limit;        /**< --rate-limit N/SECONDS: N (0: off) */
+  unsigned rate_window_s;     /**< --rate-limit N/SECONDS: SECONDS */
 } up_config_t;
 
 /** Fills the defaults. */

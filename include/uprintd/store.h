@@ -302,6 +302,16 @@ up_status_t up_store_query(up_store_t *store, const up_list_query_t *q, const ch
 
 void up_store_page_fini(up_store_page_t *p);
 
+/** Returns once every write committed before the call is on disk (the WAL fsynced). Callers
+ *  that wait at the same time share one fsync (group commit). A no-op in memory. */
+up_status_t up_store_sync(up_store_t *store, up_error_t *err);
+
+/** fsyncs up_store_sync has done (tests and benchmarks). */
+unsigned long up_store_fsyncs(up_store_t *store);
+
+/** Every commit fsyncs the WAL itself (SQLite's synchronous=FULL): one fsync per write. */
+up_status_t up_store_set_synchronous_full(up_store_t *store, up_error_t *err);
+
 /** How many WAL checkpoints the store's checkpointer has run (off the request path). */
 unsigned long up_store_checkpoints(up_store_t *store);
 

@@ -222,6 +222,21 @@ class ServeLifecycleTests(CliTestCase):
         finally:
             conn.close()
 
+    def test_durability_full_acknowledges_what_survives(self):
+        for mode in ("full", "full-each"):
+            with self.subTest(mode=mode):
+                data = self.new_dir()
+                srv = self.serve(data=data, args=["--durability", mode])
+                tok = admin_token(data)
+                made = [self.create_printer(token=tok, server=srv)["id"] for _ in range(5)]
+                srv.kill()  # no clean stop: what was acknowledged must be there
+                srv = self.serve(data=data)
+                r = self.get("/v1.0/print/printers", token=tok, server=srv)
+                self.assertEqual(sorted(p["id"] for p in r.json["value"]), sorted(made))
+                srv.stop()
+        p = run_cli("serve", "--durability", "sometimes", "--data", self.new_dir())
+        self.assertEqual(p.returncode, 2, p.stderr)
+
     def test_sigterm_with_a_half_sent_request(self):
         # A request whose body never comes does not hold the server up for long: it stops
         # after its grace period (5 s).
