@@ -338,7 +338,12 @@ void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
   up_response_t resp;
   up_error_t err;
   memset(out, 0, sizeof(*out));
-  memset(&resp, 0, sizeof(resp));
+  /* The members in use; the header slots are written before they count (n_headers). */
+  resp.status = 0;
+  resp.body = NULL;
+  resp.text = NULL;
+  resp.fd_size = 0;
+  resp.n_headers = 0;
   out->fd = resp.fd = -1;
   up_error_clear(&err);
 
