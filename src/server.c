@@ -183,7 +183,8 @@ static bool delay_answer(up_server_t *srv, req_ctx_t *ctx, unsigned ms)
   bool queued = false;
   pthread_mutex_lock(&srv->delay_mu);
   if (srv->delay_running && !srv->delay_stop) {
-    ctx->due_ms = up_monotonic_ms() + ms;
+    /* + 1: the clock reads whole milliseconds, and the delay is a minimum. */
+    ctx->due_ms = up_monotonic_ms() + ms + 1;
     MHD_suspend_connection(ctx->con);
     ctx->next_delay = srv->delayed;
     srv->delayed = ctx;
