@@ -42,7 +42,9 @@ ADMIN_SCOPES = "Printer.FullControl.All PrinterShare.ReadWrite.All PrintJob.Read
 SIM_JOB_MS = 3600000  # one job prints for an hour: devices stay out of the measurements
 DOC_BYTES = 102400    # the document of the print flow (one fragment)
 FILL_DOC = b"%PDF-1.4\n" + b"0" * 4086 + b"\n"  # 4 KiB documents of the filled jobs
-WRK_TIMEOUT = "10s"   # a slow answer is latency, not a timeout (json-server's writes take seconds)
+WRK_TIMEOUT = "10s"
+NOISY = 0.25          # cores of other work during a run that make it worth measuring again
+RETRY_BUDGET_S = 420  # ... while the runner has taken less than this (make bench: < 10 min)   # a slow answer is latency, not a timeout (json-server's writes take seconds)
 
 SCENARIOS = [
     # key, script, title, unit
@@ -79,11 +81,36 @@ def log(msg):
 # /proc: CPU time and memory of a process (with its children, for node's helpers)
 
 def proc_children(pid):
+    """The children of every thread of pid."""
+    kids = []
     try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
+        tasks = os.listdir("/proc/%d/task" % pid)
     except OSError:
-        return []
+        return kids
+    for tid in tasks:
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                kids += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return kids
+
+
+def kernel_threads_cpu():
+    """utime + stime of all kernel threads (PF_KTHREAD), in seconds: the file system's journal
+    and writeback threads that fsync keeps busy are the server's work, not noise."""
+    total = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[6]) & 0x00200000:
+            total += int(fields[11]) + int(fields[12])
+    return total / TCK
 
 
 def proc_cpu(pid):
@@ -488,16 +515,17 @@ def install_peers():
 # ------------------------------------------------------------------------------------------------
 # One wrk run
 
-def run_wrk(server, scenario, script, conns, duration):
+def run_wrk(server, scenario, script, conns, duration, quiet_limit=3.0):
     env = dict(os.environ)
     env.update(BENCH_TOKEN=server.token, BENCH_PATH=server.paths[scenario],
                BENCH_IDS=server.ids_file, BENCH_DOC_BYTES=str(DOC_BYTES))
     cmd = ["wrk", "-t1", "-c%d" % conns, "-d%ds" % duration, "--timeout", WRK_TIMEOUT,
            "--latency", "-s", script, "http://127.0.0.1:%d" % server.port]
-    other_before = wait_quiet()
+    other_before = wait_quiet(quiet_limit)
     pid = server.proc.pid
     hwm_reset = reset_peak_rss(pid)
     cpu0 = proc_cpu(pid)
+    kcpu0 = kernel_threads_cpu()
     busy0 = system_busy()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
@@ -506,6 +534,7 @@ def run_wrk(server, scenario, script, conns, duration):
     wall = time.monotonic() - t0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy1 = system_busy()
+    kcpu1 = kernel_threads_cpu()
     cpu1 = proc_cpu(pid)
     hwm = proc_status(pid, "VmHWM")
     alive = server.proc.poll() is None
@@ -547,7 +576,8 @@ def run_wrk(server, scenario, script, conns, duration):
         "cpu_us_per_unit": srv_cpu * 1e6 / units if units else None,
         "server_cores": srv_cpu / wall,
         "wrk_cores": wrk_cpu / wall,
-        "other_cores": max(0.0, ((busy1 - busy0) - srv_cpu - wrk_cpu) / wall),
+        "kernel_threads_cores": (kcpu1 - kcpu0) / wall,
+        "other_cores": max(0.0, ((busy1 - busy0) - srv_cpu - wrk_cpu - (kcpu1 - kcpu0)) / wall),
         "busy_before": other_before,
         "peak_rss_kb": hwm if hwm_reset else None,
         "peak_rss_since_start": not hwm_reset,
@@ -663,9 +693,11 @@ def write_plot(out_dir, data_dir, rows, servers, conns):
             with open(path, "w") as f:
                 f.write("# connections throughput p99_ms\n")
                 for r in sorted(pts, key=lambda r: r["connections"]):
-                    f.write("%d %.3f %s\n" % (r["connections"], r["throughput"],
-                                              "%.4f" % r["p99_ms"] if r["p99_ms"] else "NaN"))
-            files[(s.name, key)] = path
+                    # Log scales: nothing measured (0) is left out as NaN.
+                    f.write("%d %s %s\n" % (
+                        r["connections"], "%.3f" % r["throughput"] if r["throughput"] else "NaN",
+                        "%.4f" % r["p99_ms"] if r["p99_ms"] else "NaN"))
+            files[(s.name, key)] = (path, [r["throughput"] for r in pts], [r["p99_ms"] for r in pts])
     png = os.path.join(out_dir, "benchmarks.png")
     gp = ["set terminal pngcairo size 1800,900 font 'sans,10'",
           "set output '%s'" % png,
@@ -674,13 +706,14 @@ def write_plot(out_dir, data_dir, rows, servers, conns):
           "set logscale x 2", "set logscale y 10", "set grid",
           "set xtics (%s)" % ", ".join("'%d' %d" % (c, c) for c in conns),
           "set xrange [%g:%g]" % (min(conns) / 1.5, max(conns) * 1.5),
-          "set key top left font ',9'", "set format y '%g'"]
+          "set format y '%g'", "set key top left font ',9'",
+          "set autoscale yfix", "set offsets 0, 0, graph 0.3, graph 0.05"]
     for row_kind in ("throughput", "p99"):
         for key, _, title, unit in SCENARIOS:
             plots = []
             for s in servers:
-                path = files.get((s.name, key))
-                if not path:
+                path, tput, p99 = files.get((s.name, key), (None, [], []))
+                if not any(tput if row_kind == "throughput" else p99):
                     continue
                 col = 2 if row_kind == "throughput" else 3
                 plots.append("'%s' using 1:%d with linespoints lw 2 pt 7 lc rgb '%s' title '%s'" % (
@@ -692,7 +725,20 @@ def write_plot(out_dir, data_dir, rows, servers, conns):
                 gp.append("set title 'p99 latency: %s'" % key)
                 gp.append("set ylabel 'ms (p99%s)'" % (" of a flow" if unit == "flow" else ""))
             gp.append("set xlabel 'connections'")
-            gp.append("plot " + ", \\\n     ".join(plots) if plots else "plot 1/0 notitle")
+            values = [r["throughput"] if row_kind == "throughput" else r["p99_ms"] for r in rows
+                      if r["scenario"] == key]
+            values = [v for v in values if v]
+            if values and max(values) / min(values) < 30:
+                # Less than about a decade and a half: label 1, 2, 5 steps, not decades only.
+                tics = [m * 10 ** e for e in range(-2, 7) for m in (1, 2, 5)]
+                gp.append("set ytics (%s)" % ", ".join("%g" % t for t in tics))
+            else:
+                gp.append("set ytics auto")
+            if plots:
+                gp.append("plot " + ", \\\n     ".join(plots))
+            else:  # nothing measured: an empty frame that says so
+                gp += ["unset logscale y", "set label 1 'no data' at graph 0.5, 0.5 center",
+                       "plot [][0:1] NaN notitle", "unset label 1", "set logscale y 10"]
     gp.append("unset multiplot")
     script = os.path.join(data_dir, "benchmarks.gp")
     with open(script, "w") as f:
@@ -721,11 +767,10 @@ def write_report(path, rows, servers, notices, conns, args, info, timings, smoke
     L.append("")
     L.append("**Read the ratios, not the absolute numbers.** The machine has %s cores, shared by "
              "the server and the load generator (wrk -t1 takes most of one core), and other work "
-             "may run on it; each run is %d s and was measured once. Runs during which more than a "
-             "quarter of a core went neither to the server nor to wrk (other processes, or kernel "
-             "threads such as the file system's journal, which the flow's fsyncs keep busy) are "
-             "listed under *Errors and notices*. Differences below about 20 %% are noise." % (
-                 info["nproc"], args.duration))
+             "may run on it; each run is %d s. When other processes took more than %.2f cores "
+             "during a run, the run is measured once more (within the time budget) and the "
+             "quieter one is kept; runs that stayed noisy are listed under *Errors and notices*. "
+             "Differences below about 20 %% are noise." % (info["nproc"], args.duration, NOISY))
     L.append("")
     L.append("## The scenarios")
     L.append("")
@@ -834,9 +879,13 @@ def write_report(path, rows, servers, notices, conns, args, info, timings, smoke
             label[r["server"]], r["scenario"], r["connections"], r["non2xx"],
             ", ".join("%s %d" % kv for kv in r["socket_detail"].items() if kv[1]) or "none",
             "; first: `%s`" % r["first_bad"][:160].replace("`", "'") if r["first_bad"] else ""))
-    noisy = [r for r in rows if r["other_cores"] > 0.25]
+    retried = [r for r in rows if r.get("retried")]
+    if retried:
+        L.append("- %d runs met other work (more than %.2f cores) and were measured once more; "
+                 "the quieter of the two is shown." % (len(retried), NOISY))
+    noisy = [r for r in rows if r["other_cores"] > NOISY]
     for r in noisy:
-        L.append("- %s, %s, c%d: %.2f cores went to neither the server nor wrk during the run." % (
+        L.append("- %s, %s, c%d: other processes took %.2f cores during the run (noise)." % (
             label[r["server"]], r["scenario"], r["connections"], r["other_cores"]))
     for n in notices:
         L.append("- " + n)
@@ -967,6 +1016,16 @@ def main():
                         continue
                     for c in conns:
                         r = run_wrk(s, key, script, c, args.duration)
+                        # Other processes took CPU: once more after a longer wait for quiet,
+                        # while the time budget allows; the quieter run is kept.
+                        if (r["other_cores"] > NOISY and not args.smoke and
+                                time.time() - t_start < RETRY_BUDGET_S):
+                            log("%s %s c%d: %.2f cores of other work, measuring again" % (
+                                s.name, key, c, r["other_cores"]))
+                            again = run_wrk(s, key, script, c, args.duration, quiet_limit=8.0)
+                            again["retried"] = True
+                            r = again if again["other_cores"] < r["other_cores"] else dict(
+                                r, retried=True)
                         rows.append(r)
                         log("%-11s %-6s c%-3d %10.1f %s/s  p50 %s ms  p99 %s ms  cpu %s µs  "
                             "rss %s MiB  errors %d%s" % (
@@ -990,12 +1049,6 @@ def main():
     if failed:
         return 1
 
-    for r in rows:
-        if r["requests"] == 0 or (r["scenario"] == "flow" and not r["flows"] and
-                                  r["server"] in ("uprintd", "ceiling")):
-            log("FAILED: %s %s c%d completed nothing" % (r["server"], r["scenario"], r["connections"]))
-            return 1
-
     info = machine_info(ran)
     # docs/ keeps the page and the figure only; the raw results go to the build folder.
     raw = os.path.join(build, "last-run") if out == os.path.join(ROOT, "docs") else out
@@ -1018,6 +1071,11 @@ def main():
     log("report: %s (figure %s; raw results in %s)" % (report, png, raw))
     log("took %s" % "; ".join("%s %.0f s" % kv for kv in timings.items()))
 
+    for r in rows:
+        if r["requests"] == 0 or (r["scenario"] == "flow" and not r["flows"] and
+                                  r["server"] in ("uprintd", "ceiling")):
+            log("FAILED: %s %s c%d completed nothing" % (r["server"], r["scenario"], r["connections"]))
+            return 1
     # uprintd's errors fail the smoke run; the ceiling's mean that the suite itself broke.
     errors = [r for r in rows if r["server"] in ("uprintd", "ceiling") and (
         r["non2xx"] or r["socket_errors"])]
