@@ -5,18 +5,23 @@ LISTEN     ?= 127.0.0.1:8080
 DATA       ?= ./data
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
+BENCH_BUILD ?= build-bench
+
 # Debian packages the build and the test suite need.
 DEB_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
                uuid-dev check libjwt-dev libssl-dev python3 python3-jsonschema python3-yaml curl \
                openssl
+# ... and the benchmarks (bench/): the load generator and the plotter.
+BENCH_DEB_PACKAGES = wrk gnuplot-nox
 
-.PHONY: all deps build run test test-plain test-san clean
+.PHONY: all deps build run test test-plain test-san clean bench bench-smoke bench-deps bench-build
 
 all: build
 
-deps:
+# $(call install_missing,PACKAGES): installs the missing ones as root, else names the command.
+define install_missing
 	@missing=""; \
-	for p in $(DEB_PACKAGES); do \
+	for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -29,6 +34,10 @@ deps:
 	    exit 1; \
 	  fi; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_PACKAGES))
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -48,5 +57,26 @@ test-san: deps
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Benchmarks (docs/benchmarks.md): a release build, the ceiling server of bench/ceiling, wrk.
+# `make bench` writes docs/benchmarks.md and docs/benchmarks.png (under 10 minutes);
+# `make bench-smoke` runs the same pipeline briefly, reports to a temporary folder, and fails on
+# any error answer of uprintd.
+bench-deps: deps
+	$(call install_missing,$(BENCH_DEB_PACKAGES))
+
+bench-build: bench-deps
+	cmake -S . -B $(BENCH_BUILD)/release -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BENCH_BUILD)/release --target uprintd -j $(JOBS)
+	cmake -S bench/ceiling -B $(BENCH_BUILD)/ceiling -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BENCH_BUILD)/ceiling -j $(JOBS)
+
+bench:
+	@t0=$$(date +%s.%N); $(MAKE) --no-print-directory bench-build && \
+	python3 bench/run.py --build $(BENCH_BUILD) --out docs --started $$t0
+
+bench-smoke:
+	@t0=$$(date +%s.%N); $(MAKE) --no-print-directory bench-build && \
+	python3 bench/run.py --build $(BENCH_BUILD) --smoke --started $$t0
+
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(BENCH_BUILD)
