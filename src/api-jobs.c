@@ -29,29 +29,25 @@ typedef struct queue {
 static up_status_t find_queue(up_app_t *app, const up_request_t *req, queue_t *q, up_error_t *err)
 {
   const char *id = req->params.v[0];
-  up_status_t st;
+  bool share = !up_str_nieq(req->path, "/print/printers/", 16), all = true;
   memset(q, 0, sizeof(*q));
-  if (up_str_nieq(req->path, "/print/printers/", 16)) {
-    st =
-        up_api_not_found(up_store_printer_get(app->store, up_api_tenant(req), id, &q->printer, err),
-                         err, "printer", id);
-    snprintf(q->set, sizeof(q->set), "print/printers('%s')", q->printer.id);
+  /* Only the printer's id is read (every job request needs it; createUploadSession reads the
+   * whole printer itself for its content types). */
+  up_status_t st = up_api_not_found(
+      up_store_queue_of(app->store, up_api_tenant(req), share, id, q->printer.id, &all, err), err,
+      share ? "share" : "printer", id);
+  if (st != UP_OK)
     return st;
+  if (share) {
+    up_strlcpy(q->share.id, id, sizeof(q->share.id));
+    up_ascii_lower(q->share.id);
+    up_strlcpy(q->share.tenant_id, up_api_tenant(req), sizeof(q->share.tenant_id));
+    q->share.allow_all_users = all;
+    snprintf(q->set, sizeof(q->set), "print/shares('%s')", q->share.id);
+  } else {
+    snprintf(q->set, sizeof(q->set), "print/printers('%s')", q->printer.id);
   }
-  up_share_t s;
-  memset(&s, 0, sizeof(s));
-  st = up_api_not_found(up_store_share_get(app->store, up_api_tenant(req), id, &s, err), err,
-                        "share", id);
-  if (st == UP_OK) {
-    q->printer = s.printer;
-    memset(&s.printer, 0, sizeof(s.printer)); /* moved */
-    snprintf(q->set, sizeof(q->set), "print/shares('%s')", s.id);
-    memcpy(q->share.id, s.id, sizeof(s.id));
-    memcpy(q->share.tenant_id, s.tenant_id, sizeof(s.tenant_id));
-    q->share.allow_all_users = s.allow_all_users;
-  }
-  up_share_fini(&s);
-  return st;
+  return UP_OK;
 }
 
 /* A job id from the URL: decimal digits. Anything else names no job. */
@@ -424,7 +420,15 @@ UP_HANDLER(up_api_upload_create)
   if ((st = up_upload_properties_from_body(app, req->body, req->version, &u.document_name,
                                            &u.content_type, &u.size, err)) != UP_OK)
     goto out;
-  if (!up_printer_accepts(&q.printer, u.content_type)) {
+  up_printer_t full;
+  memset(&full, 0, sizeof(full));
+  if ((st = up_api_not_found(
+           up_store_printer_get(app->store, up_api_tenant(req), q.printer.id, &full, err), err,
+           "printer", q.printer.id)) != UP_OK)
+    goto out;
+  bool accepted = up_printer_accepts(&full, u.content_type);
+  up_printer_fini(&full);
+  if (!accepted) {
     st = up_error_set(err, UP_INVALID, NULL,
                       "The printer does not accept documents of type '%.100s' (see its "
                       "capabilities.contentTypes).",

@@ -72,6 +72,10 @@ const char *const up_store_printers_sql[UP_STMT_COUNT] = {
     [UP_STMT_SHARE_DELETE] = "DELETE FROM shares WHERE tenant_id = ?1 AND id = ?2",
     [UP_STMT_SHARE_EXISTS] = "SELECT 1 FROM shares WHERE tenant_id = ?1 AND id = ?2",
     [UP_STMT_SHARE_OF_PRINTER] = "SELECT id FROM shares WHERE printer_id = ?1",
+    /* The queue a job request names: the printer's id (and the share's allowAllUsers). */
+    [UP_STMT_QUEUE_OF_PRINTER] = "SELECT id, 1 FROM printers WHERE tenant_id = ?1 AND id = ?2",
+    [UP_STMT_QUEUE_OF_SHARE] = "SELECT printer_id, allow_all_users FROM shares "
+                               "WHERE tenant_id = ?1 AND id = ?2",
 
 };
 
@@ -651,3 +655,23 @@ const up_store_coll_t up_store_coll_operations = {"SELECT " OPERATION_COLS " FRO
                                                   read_operation_row,
                                                   sizeof(up_operation_t),
                                                   operation_item_fini};
+
+up_status_t up_store_queue_of(up_store_t *store, const char *tenant, bool share, const char *id,
+                              char printer_id[UP_ID_SIZE], bool *allow_all_users, up_error_t *err)
+{
+  int rc = SQLITE_OK;
+  up_store_lock(store);
+  sqlite3_stmt *stmt =
+      up_store_stmt(store, share ? UP_STMT_QUEUE_OF_SHARE : UP_STMT_QUEUE_OF_PRINTER);
+  up_store_bind_text(stmt, 1, tenant, &rc);
+  up_store_bind_text(stmt, 2, id, &rc);
+  up_status_t st = up_store_first_row(store, stmt, rc, share ? "share" : "printer", id, err);
+  if (st == UP_OK) {
+    up_store_col_id(stmt, 0, printer_id, &st, err);
+    if (allow_all_users)
+      *allow_all_users = sqlite3_column_int(stmt, 1) != 0;
+  }
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  return st;
+}

@@ -105,6 +105,12 @@ up_status_t up_store_share_member_has(up_store_t *store, const char *tenant, con
                                       up_member_kind_t kind, const char *member_id, bool *out,
                                       up_error_t *err);
 
+/** The printer of a job request's queue, read lightly: printer id (share false) or share id
+ *  (share true) of tenant; printer_id receives the printer's id, allow_all_users (may be NULL)
+ *  the share's allowAllUsers (true for a printer). UP_NOT_FOUND when the tenant has none. */
+up_status_t up_store_queue_of(up_store_t *store, const char *tenant, bool share, const char *id,
+                              char printer_id[UP_ID_SIZE], bool *allow_all_users, up_error_t *err);
+
 /** Deletes a share. */
 up_status_t up_store_share_delete(up_store_t *store, const char *tenant, const char *id,
                                   up_error_t *err);
