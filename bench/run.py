@@ -389,6 +389,21 @@ class Uprintd(Server):
         return p.stdout.strip()
 
 
+class UprintdDurable(Uprintd):
+    """uprintd with --durability MODE, for the create scenario: every acknowledged write
+    fsynced first, by group commit (full) or one fsync per commit (full-each)."""
+    scenarios = ("create",)
+
+    def __init__(self, workdir, binary, mode):
+        super().__init__(workdir, binary)
+        self.mode = mode
+        self.name = "uprintd-" + mode
+        self.label = "uprintd --durability " + mode
+
+    def command(self):
+        return super().command() + ["--durability", self.mode]
+
+
 class Ceiling(Server):
     name = "ceiling"
     label = "ceiling"
@@ -750,7 +765,7 @@ def write_plot(out_dir, data_dir, rows, servers, conns):
     return png
 
 
-def write_report(path, rows, servers, notices, conns, args, info, timings, smoke):
+def write_report(path, rows, servers, notices, conns, args, info, timings, smoke, durable=()):
     by = {(r["server"], r["scenario"], r["connections"]): r for r in rows}
     names = [s.name for s in servers]
     label = {s.name: s.label for s in servers}
@@ -868,6 +883,25 @@ def write_report(path, rows, servers, notices, conns, args, info, timings, smoke
     L.append("")
     L.append("![throughput and p99 against connections](benchmarks.png)")
     L.append("")
+    if durable:
+        L.append("## Durability: group commit")
+        L.append("")
+        L.append("The create scenario at 32 connections with `--durability full` (every "
+                 "acknowledged write is fsynced before its answer; writes answered together share "
+                 "one fsync of the WAL) and `--durability full-each` (SQLite's "
+                 "`synchronous=FULL`: one fsync per commit), one after the other in this run.")
+        L.append("")
+        L.append("| uprintd | Throughput | p50 ms | p99 ms | Errors |")
+        L.append("|---|---:|---:|---:|---:|")
+        for r in durable:
+            L.append("| `--durability %s` | %s req/s | %s | %s | %d |" % (
+                r["server"][len("uprintd-"):], fmt_num(r["throughput"]), fmt_ms(r["p50_ms"]),
+                fmt_ms(r["p99_ms"]), r["non2xx"] + r["socket_errors"]))
+        if len(durable) == 2 and durable[1]["throughput"]:
+            L.append("")
+            L.append("Group commit: %s the throughput of one fsync per request." %
+                     fmt_ratio(ratio(durable[0]["throughput"], durable[1]["throughput"])))
+        L.append("")
     # Errors and notices
     L.append("## Errors and notices")
     L.append("")
@@ -1049,6 +1083,34 @@ def main():
     if failed:
         return 1
 
+    # Durability: create with every write fsynced before its answer, group commit against one
+    # fsync per commit, in the same run (32 connections).
+    durable = []
+    if not only or "uprintd" in only:
+        for mode in ("full", "full-each"):
+            tmp = tempfile.mkdtemp(prefix="uprintd-bench-durable-")
+            s = UprintdDurable(tmp, binaries["uprintd"], mode)
+            try:
+                s.start()
+                s.fill(10)
+                r = run_wrk(s, "create", "create.lua", 32, args.duration)
+                durable.append(r)
+                log("%-22s create c32 %10.1f req/s  p50 %s ms  p99 %s ms  errors %d" % (
+                    s.label, r["throughput"], fmt_ms(r["p50_ms"]), fmt_ms(r["p99_ms"]),
+                    r["non2xx"] + r["socket_errors"]))
+            except SuiteError as e:
+                notices.append("%s: %s" % (s.label, str(e)[:300]))
+            finally:
+                s.stop()
+                shutil.rmtree(tmp, ignore_errors=True)
+        for r in durable:
+            if r["non2xx"] or r["socket_errors"] or not r["requests"]:
+                log("FAILED: %s create: %d non-2xx, %d socket errors" % (
+                    r["server"], r["non2xx"], r["socket_errors"]))
+                failed = "durability run"
+        if failed:
+            return 1
+
     info = machine_info(ran)
     # docs/ keeps the page and the figure only; the raw results go to the build folder.
     raw = os.path.join(build, "last-run") if out == os.path.join(ROOT, "docs") else out
@@ -1067,7 +1129,7 @@ def main():
         json.dump({"rows": rows, "machine": info, "notices": notices, "timings": timings,
                    "duration_s": args.duration, "connections": conns, "jobs": args.jobs},
                   f, indent=1)
-    write_report(report, rows, ran, notices, conns, args, info, timings, args.smoke)
+    write_report(report, rows, ran, notices, conns, args, info, timings, args.smoke, durable)
     log("report: %s (figure %s; raw results in %s)" % (report, png, raw))
     log("took %s" % "; ".join("%s %.0f s" % kv for kv in timings.items()))
 
