@@ -16,7 +16,6 @@
 
 static up_app_t *app;
 static char *admin, *other_tenant, *app_token;
-static char datadir[1000];
 
 typedef struct call {
   const char *token;
@@ -80,23 +79,12 @@ static int req(const char *method, const char *url, const char *body, json_t **o
 
 static char *issue(const up_token_spec_t *spec)
 {
-  char *t = NULL;
-  up_error_t err;
-  ck_assert_int_eq(up_token_issue(app->keys, spec, &t, &err), UP_OK);
-  return t;
+  return up_test_issue(app->keys, spec);
 }
 
 static void setup(void)
 {
-  up_config_t cfg;
-  up_error_t err;
-  up_config_defaults(&cfg);
-  const char *dir = up_test_tmpdir();
-  ck_assert(strlen(dir) < sizeof(datadir));
-  strcpy(datadir, dir);
-  strcpy(cfg.data_dir, datadir);
-  ck_assert_int_eq(up_app_open(&cfg, &app, &err), UP_OK);
-  strcpy(app->base_url, "http://test.local");
+  app = up_test_app_open(NULL);
   admin = issue(&(up_token_spec_t){.upn = "admin@contoso.com",
                                    .roles = "PrinterAdministrator",
                                    .scopes = "Printer.FullControl.All PrinterShare.ReadWrite.All "
@@ -115,8 +103,7 @@ static void teardown(void)
   free(admin);
   free(other_tenant);
   free(app_token);
-  up_app_free(app);
-  up_test_rmtree(datadir);
+  up_test_app_close(app);
 }
 
 static const char printer_body[] =

@@ -247,11 +247,7 @@ static char *bearer(const char *token)
 
 static char *issue(const up_token_spec_t *spec)
 {
-  up_error_t err = {0};
-  char *token = NULL;
-  ck_assert_msg(up_token_issue(keyring, spec, &token, &err) == UP_OK, "issue: %s", err.message);
-  ck_assert_ptr_nonnull(token);
-  return token;
+  return up_test_issue(keyring, spec);
 }
 
 /* Verifies token (prefixed with "Bearer ") at now into p; asserts success. */
@@ -1405,6 +1401,15 @@ static char *with_header(const char *token, const char *header_json)
   return t;
 }
 
+/* "Bearer " and token with its header replaced by header_json; frees token. */
+static char *bearer_with_header(char *token, const char *header_json)
+{
+  char *h = with_header(token, header_json), *a = bearer(h);
+  free(h);
+  free(token);
+  return a;
+}
+
 START_TEST(test_ext_rs256_user)
 {
   up_principal_t p = {0};
@@ -1701,10 +1706,7 @@ static char *ext_kid_of_other_type(void)
 }
 static char *ext_kid_number(void)
 {
-  char *t = ext_token("", ""), *h = with_header(t, "{\"alg\":\"RS256\",\"kid\":1}"), *a = bearer(h);
-  free(h);
-  free(t);
-  return a;
+  return bearer_with_header(ext_token("", ""), "{\"alg\":\"RS256\",\"kid\":1}");
 }
 static char *ext_untrusted_key(void)
 {
@@ -1798,36 +1800,20 @@ static char *ext_alg_none(void)
 }
 static char *ext_alg_none_upper(void)
 {
-  char *t = ext_token("", ""), *h = with_header(t, "{\"alg\":\"NONE\",\"kid\":\"rsa-1\"}");
-  char *a = bearer(h);
-  free(h);
-  free(t);
-  return a;
+  return bearer_with_header(ext_token("", ""), "{\"alg\":\"NONE\",\"kid\":\"rsa-1\"}");
 }
 static char *ext_alg_rs384(void)
 {
-  char *t = ext_token("", ""), *h = with_header(t, "{\"alg\":\"RS384\",\"kid\":\"rsa-1\"}");
-  char *a = bearer(h);
-  free(h);
-  free(t);
-  return a;
+  return bearer_with_header(ext_token("", ""), "{\"alg\":\"RS384\",\"kid\":\"rsa-1\"}");
 }
 static char *ext_alg_ps256(void)
 {
-  char *t = ext_token("", ""), *h = with_header(t, "{\"alg\":\"PS256\",\"kid\":\"rsa-1\"}");
-  char *a = bearer(h);
-  free(h);
-  free(t);
-  return a;
+  return bearer_with_header(ext_token("", ""), "{\"alg\":\"PS256\",\"kid\":\"rsa-1\"}");
 }
 static char *ext_es256_claiming_rs256(void)
 {
   /* An ES256 signature presented as RS256 with the EC key's kid. */
-  char *t = ext_es256_token("", ""), *h = with_header(t, "{\"alg\":\"RS256\",\"kid\":\"ec-1\"}");
-  char *a = bearer(h);
-  free(h);
-  free(t);
-  return a;
+  return bearer_with_header(ext_es256_token("", ""), "{\"alg\":\"RS256\",\"kid\":\"ec-1\"}");
 }
 static char *ext_hs256_public_pem(void)
 {

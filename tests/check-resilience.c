@@ -572,7 +572,6 @@ END_TEST
 /* --- through the request pipeline ------------------------------------------------------- */
 
 static up_app_t *app;
-static char datadir[1000];
 
 typedef struct fake {
   const char *token, *content_type;
@@ -621,31 +620,22 @@ static int call(const char *method, const char *url, const char *token, const ch
 
 static char *issue(const up_token_spec_t *spec)
 {
-  char *t = NULL;
-  up_error_t err;
-  ck_assert_int_eq(up_token_issue(app->keys, spec, &t, &err), UP_OK);
-  return t;
+  return up_test_issue(app->keys, spec);
 }
 
 static void open_app(unsigned limit, unsigned window)
 {
   up_config_t cfg;
-  up_error_t err;
   up_config_defaults(&cfg);
-  const char *dir = up_test_tmpdir();
-  ck_assert(strlen(dir) < sizeof(datadir));
-  strcpy(datadir, dir);
-  strcpy(cfg.data_dir, datadir);
   cfg.rate_limit = limit;
   cfg.rate_window_s = window;
-  ck_assert_int_eq(up_app_open(&cfg, &app, &err), UP_OK);
+  app = up_test_app_open(&cfg);
 }
 
 static void close_app(void)
 {
-  up_app_free(app);
+  up_test_app_close(app);
   app = NULL;
-  up_test_rmtree(datadir);
 }
 
 #define ADMIN_SCOPES "Printer.FullControl.All PrinterShare.ReadWrite.All"

@@ -5,9 +5,11 @@
 #endif
 #include "test-util.h"
 
+#include <check.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 const char *up_test_tmpdir(void)
@@ -33,4 +35,40 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
 void up_test_rmtree(const char *path)
 {
   nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+up_app_t *up_test_app_open(const up_config_t *cfg)
+{
+  up_config_t c;
+  up_error_t err = {0};
+  up_app_t *app = NULL;
+  if (cfg)
+    c = *cfg;
+  else
+    up_config_defaults(&c);
+  const char *dir = up_test_tmpdir();
+  ck_assert(strlen(dir) < sizeof(c.data_dir));
+  strcpy(c.data_dir, dir);
+  ck_assert_msg(up_app_open(&c, &app, &err) == UP_OK, "up_app_open: %s", err.message);
+  strcpy(app->base_url, "http://test.local");
+  return app;
+}
+
+void up_test_app_close(up_app_t *app)
+{
+  if (!app)
+    return;
+  char dir[sizeof(app->config.data_dir)];
+  memcpy(dir, app->config.data_dir, sizeof(dir));
+  up_app_free(app);
+  up_test_rmtree(dir);
+}
+
+char *up_test_issue(const up_keyring_t *k, const up_token_spec_t *spec)
+{
+  up_error_t err = {0};
+  char *token = NULL;
+  ck_assert_msg(up_token_issue(k, spec, &token, &err) == UP_OK, "up_token_issue: %s", err.message);
+  ck_assert_ptr_nonnull(token);
+  return token;
 }
