@@ -231,6 +231,18 @@ class Server:
                 return "\n".join(self.stderr_lines[i:i + 40])
         return None
 
+    def wait_stderr(self, text, timeout=5.0):
+        """True once a stderr line contains text. The listening line is the first; lines
+        logged after it reach the reader thread a little later, so tests wait for them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if any(text in line for line in list(self.stderr_lines)):
+                return True
+            if time.monotonic() > deadline or (not self.alive() and
+                                               not any(t.is_alive() for t in self._threads)):
+                return False
+            time.sleep(0.02)
+
     def tail(self, n=25):
         lines = self.stderr_lines[-n:]
         return "--- uprintd stderr (last %d lines) ---\n%s" % (len(lines), "\n".join(lines))

@@ -152,6 +152,7 @@ class ExternalTokenTests(ServerTestCase):
         return self.assert_error(r, 401, "InvalidAuthenticationToken", mentions=mentions)
 
     def test_keys_are_announced(self):
+        self.assertTrue(self.server.wait_stderr("trusting 2 signing keys"), self.server.tail())
         self.assertTrue(any("trusting 2 signing keys" in line and self.jwks in line
                             for line in self.server.stderr_lines), self.server.tail())
 
