@@ -605,6 +605,163 @@ def run_wrk(server, scenario, script, conns, duration, quiet_limit=3.0):
 
 
 # ------------------------------------------------------------------------------------------------
+# Scale: many stored jobs, a large upload
+
+def bulk_add_jobs(db_path, total):
+    """Adds jobs to a stopped uprintd's store until it holds `total`, straight in SQLite (filling
+    a million through HTTP would take the whole time budget). Each copies a filled job that was
+    never started (same tenant, printer, owner and configuration) with a fresh empty document;
+    they are older than the filled jobs, as a long history would be. Returns their ids."""
+    import sqlite3
+    db = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        have = db.execute("SELECT count(*) FROM jobs").fetchone()[0]
+        base, oldest = db.execute("SELECT max(id), min(created_at) FROM jobs").fetchone()
+        tmpl = db.execute("SELECT id FROM jobs WHERE started_at IS NULL ORDER BY id "
+                          "LIMIT 1").fetchone()
+        if tmpl is None:
+            raise SuiteError("scale: no unstarted job to copy")
+        add = total - have
+        db.execute("BEGIN")
+        db.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1) "
+            "INSERT INTO jobs (id, tenant_id, printer_id, configuration_json, created_by_id, "
+            "created_by_name, created_by_upn, created_by_app, created_at, state, details) "
+            "SELECT ?2 + i, tenant_id, printer_id, configuration_json, created_by_id, "
+            "created_by_name, created_by_upn, created_by_app, ?3 - 1000 * (?1 - i + 1), state, details "
+            "FROM jobs, n WHERE jobs.id = ?4", (add, base, oldest, tmpl[0]))
+        db.execute(
+            "INSERT INTO documents (id, job_id, display_name, content_type, size) "
+            "SELECT lower(substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || "
+            "'-a' || substr(h, 18, 3) || '-' || substr(h, 21, 12)), id, NULL, NULL, 0 "
+            "FROM (SELECT id, hex(randomblob(16)) AS h FROM jobs WHERE id > ?1)", (base,))
+        db.execute("COMMIT")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return [str(base + i) for i in range(1, add + 1)]
+    finally:
+        db.close()
+
+
+def upload_rss(server, size, fragment=8 * 1024 * 1024):
+    """Uploads a document of `size` bytes in fragments; returns (VmRSS before in kB, VmHWM during
+    in kB)."""
+    c = Client(server.port, server.token)
+    jobs = server.paths["create"]
+    _, job = c.expect(201, "POST", jobs, {"configuration": FULL_CONFIGURATION})
+    _, sess = c.expect(200, "POST", "%s/%s/documents/%s/createUploadSession" % (
+        jobs, job["id"], job["documents"][0]["id"]), {"properties": {
+            "documentName": "large.pdf", "contentType": "application/pdf", "size": size}})
+    up = url_path(sess["uploadUrl"])
+    chunk = (b"%PDF-1.4\n" + b"0" * (fragment - 9))
+    pid = server.proc.pid
+    time.sleep(0.2)
+    reset_peak_rss(pid)
+    before = proc_status(pid, "VmRSS")
+    off = 0
+    while off < size:
+        n = min(fragment, size - off)
+        c.expect(201 if off + n == size else 202, "PUT", up, chunk[:n], token=False, headers={
+            "Content-Range": "bytes %d-%d/%d" % (off, off + n - 1, size),
+            "Content-Type": "application/octet-stream"})
+        off += n
+    hwm = proc_status(pid, "VmHWM")
+    c.close()
+    return before, hwm
+
+
+def run_scale(binary, big_jobs, upload_bytes, duration):
+    """GET and list at 32 connections with 1,000 jobs stored, then with big_jobs (same server,
+    same data folder, restarted after the jobs are added), the peak RSS throughout, and the RSS
+    growth of one large upload. Returns a dict for the report."""
+    tmp = tempfile.mkdtemp(prefix="uprintd-bench-scale-")
+    s = Uprintd(tmp, binary)
+    res = {"jobs": [], "runs": [], "upload": None}
+    try:
+        s.start()
+        s.fill(1000)
+        for key in ("get", "list"):
+            res["runs"].append(dict(run_wrk(s, key, key + ".lua", 32, duration), stored=1000))
+        peak = proc_status(s.proc.pid, "VmHWM")
+        s.stop()
+        t0 = time.time()
+        ids = bulk_add_jobs(os.path.join(s.data, "uprintd.db"), big_jobs)
+        # The added jobs' dirty pages go to disk now, not during the measured runs.
+        os.sync()
+        res["bulk_s"] = time.time() - t0
+        log("scale: %d jobs stored (%d added in %.1f s)" % (big_jobs, len(ids), res["bulk_s"]))
+        # GET a random job of the whole set: mostly the added ones.
+        import random
+        rnd = random.Random(7)
+        with open(s.ids_file) as f:
+            filled = f.read().split()
+        sample = rnd.sample(ids, min(len(ids), 20000)) + filled
+        rnd.shuffle(sample)
+        with open(s.ids_file, "w") as f:
+            f.write("\n".join(sample) + "\n")
+        s.port = None  # a new one, from the listening line
+        s.start()
+        for key in ("get", "list"):
+            res["runs"].append(dict(run_wrk(s, key, key + ".lua", 32, duration), stored=big_jobs))
+        before, hwm = upload_rss(s, upload_bytes)
+        res["upload"] = {"bytes": upload_bytes, "rss_before_kb": before, "hwm_kb": hwm}
+        # VmHWM is reset before each wrk run and the upload; the largest of the runs' peaks and
+        # the last one is the peak throughout.
+        peaks = [r["peak_rss_kb"] or 0 for r in res["runs"]] + [peak, hwm,
+                                                                 proc_status(s.proc.pid, "VmHWM")]
+        res["peak_rss_kb"] = max(peaks)
+        for r in res["runs"]:
+            log("scale: %-4s with %7d jobs: %8.1f req/s  p50 %s ms  p99 %s ms  errors %d" % (
+                r["scenario"], r["stored"], r["throughput"], fmt_ms(r["p50_ms"]),
+                fmt_ms(r["p99_ms"]), r["non2xx"] + r["socket_errors"]))
+        log("scale: upload of %d MiB: RSS %.1f MiB before, peak %.1f MiB (+%.1f MiB)" % (
+            upload_bytes >> 20, before / 1024, hwm / 1024, (hwm - before) / 1024))
+    finally:
+        s.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return res
+
+
+def scale_lines(scale):
+    """The report's section on scale."""
+    L = ["## Scale", ""]
+    runs = {(r["scenario"], r["stored"]): r for r in scale["runs"]}
+    big = max(r["stored"] for r in scale["runs"])
+    L.append("One uprintd, 32 connections: GET one job and list `$top=10` with the 1000 filled "
+             "jobs stored, then again after %s more jobs were added to the same store (copies of "
+             "a filled job, each with its document, written straight into SQLite while the server "
+             "was stopped, older than the filled ones) and the server restarted. GET picks a "
+             "random job of the whole set." % "{:,}".format(big - 1000))
+    L.append("")
+    L.append("| Scenario | Jobs stored | Throughput | p50 ms | p99 ms | p50 ÷ with 1000 | "
+             "p99 ÷ with 1000 | Errors |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for key in ("get", "list"):
+        small = runs.get((key, 1000))
+        for n in (1000, big):
+            r = runs.get((key, n))
+            if not r:
+                continue
+            L.append("| %s | %s | %s req/s | %s | %s | %s | %s | %d |" % (
+                key, "{:,}".format(n), fmt_num(r["throughput"]), fmt_ms(r["p50_ms"]),
+                fmt_ms(r["p99_ms"]),
+                fmt_ratio(ratio(r["p50_ms"], small["p50_ms"])) if small and n != 1000 else "–",
+                fmt_ratio(ratio(r["p99_ms"], small["p99_ms"])) if small and n != 1000 else "–",
+                r["non2xx"] + r["socket_errors"]))
+    L.append("")
+    L.append("Peak RSS of the server throughout (filling, the runs, restart, the upload): "
+             "%.1f MiB." % (scale["peak_rss_kb"] / 1024))
+    u = scale.get("upload")
+    if u:
+        L.append("")
+        L.append("Uploading one %d MiB document in 8 MiB fragments (one connection): RSS %.1f MiB "
+                 "before, peak %.1f MiB during, growth %.1f MiB." % (
+                     u["bytes"] >> 20, u["rss_before_kb"] / 1024, u["hwm_kb"] / 1024,
+                     (u["hwm_kb"] - u["rss_before_kb"]) / 1024))
+    L.append("")
+    return L
+
+
+# ------------------------------------------------------------------------------------------------
 # The report
 
 def fmt_num(v, digits=0):
@@ -765,7 +922,8 @@ def write_plot(out_dir, data_dir, rows, servers, conns):
     return png
 
 
-def write_report(path, rows, servers, notices, conns, args, info, timings, smoke, durable=()):
+def write_report(path, rows, servers, notices, conns, args, info, timings, smoke, durable=(),
+                 scale=None):
     by = {(r["server"], r["scenario"], r["connections"]): r for r in rows}
     names = [s.name for s in servers]
     label = {s.name: s.label for s in servers}
@@ -902,6 +1060,8 @@ def write_report(path, rows, servers, notices, conns, args, info, timings, smoke
             L.append("Group commit: %s the throughput of one fsync per request." %
                      fmt_ratio(ratio(durable[0]["throughput"], durable[1]["throughput"])))
         L.append("")
+    if scale:
+        L.extend(scale_lines(scale))
     # Errors and notices
     L.append("## Errors and notices")
     L.append("")
@@ -973,6 +1133,8 @@ def main():
     ap.add_argument("--duration", type=int, help="seconds per run (default 5, smoke 1)")
     ap.add_argument("--connections", help="comma-separated (default 1,32,256; smoke 1,32)")
     ap.add_argument("--jobs", type=int, help="jobs to fill (default 1000, smoke 200)")
+    ap.add_argument("--scale-jobs", type=int, help="jobs stored for the scale runs (default "
+                    "1000000, smoke 20000)")
     ap.add_argument("--peers", dest="peers", action="store_true", default=None)
     ap.add_argument("--no-peers", dest="peers", action="store_false")
     ap.add_argument("--only", help="comma-separated servers to run (uprintd,ceiling,json-server,prism)")
@@ -982,6 +1144,7 @@ def main():
     args.duration = args.duration or (1 if args.smoke else 5)
     conns = [int(c) for c in (args.connections or ("1,32" if args.smoke else "1,32,256")).split(",")]
     args.jobs = args.jobs or (200 if args.smoke else 1000)
+    args.scale_jobs = args.scale_jobs or (20000 if args.smoke else 1000000)
     if args.peers is None:
         args.peers = not args.smoke
     build = os.path.join(ROOT, args.build) if not os.path.isabs(args.build) else args.build
@@ -1111,6 +1274,23 @@ def main():
         if failed:
             return 1
 
+    # Scale: a million jobs stored (smoke: 20,000), a 512 MiB upload (smoke: 32 MiB).
+    scale = None
+    if not only or "uprintd" in only:
+        t0 = time.time()
+        try:
+            scale = run_scale(binaries["uprintd"], args.scale_jobs,
+                              (32 if args.smoke else 512) << 20, args.duration)
+        except SuiteError as e:
+            log("FAILED: scale: " + str(e))
+            return 1
+        timings["scale"] = time.time() - t0
+        for r in scale["runs"]:
+            if r["non2xx"] or r["socket_errors"] or not r["requests"]:
+                log("FAILED: scale %s with %d jobs: %d non-2xx, %d socket errors" % (
+                    r["scenario"], r["stored"], r["non2xx"], r["socket_errors"]))
+                return 1
+
     info = machine_info(ran)
     # docs/ keeps the page and the figure only; the raw results go to the build folder.
     raw = os.path.join(build, "last-run") if out == os.path.join(ROOT, "docs") else out
@@ -1126,10 +1306,11 @@ def main():
             "bench-smoke" if args.smoke else "bench")] = time.time() - args.started
     report = os.path.join(out, "benchmarks.md")
     with open(os.path.join(raw, "results.json"), "w") as f:
-        json.dump({"rows": rows, "machine": info, "notices": notices, "timings": timings,
+        json.dump({"rows": rows, "scale": scale, "machine": info, "notices": notices, "timings": timings,
                    "duration_s": args.duration, "connections": conns, "jobs": args.jobs},
                   f, indent=1)
-    write_report(report, rows, ran, notices, conns, args, info, timings, args.smoke, durable)
+    write_report(report, rows, ran, notices, conns, args, info, timings, args.smoke, durable,
+                 scale)
     log("report: %s (figure %s; raw results in %s)" % (report, png, raw))
     log("took %s" % "; ".join("%s %.0f s" % kv for kv in timings.items()))
 
