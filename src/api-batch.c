@@ -176,7 +176,7 @@ UP_HANDLER(up_api_batch)
     } else {
       /* The route's own body limit applies (never above --max-json-kb). */
       up_body_t body = {.data = r->body, .len = r->body_len, .limit = SIZE_MAX};
-      up_dispatch(app, &(up_dispatch_in_t){method, url, &body, sub_header, &g}, a);
+      up_dispatch(app, &(up_dispatch_in_t){method, url, &body, sub_header, &g, true}, a);
     }
     free(url);
     status[i] = a->status;

@@ -57,6 +57,9 @@ UP_HANDLER(up_api_control_fail);
 UP_HANDLER(up_api_faults_list);
 UP_HANDLER(up_api_faults_add);
 UP_HANDLER(up_api_faults_clear);
+UP_HANDLER(up_api_healthz);
+UP_HANDLER(up_api_readyz);
+UP_HANDLER(up_api_metrics);
 
 /* api-tasks.c: pull printing */
 UP_HANDLER(up_api_definitions_create);

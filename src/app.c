@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "uprintd/app.h"
 #include "uprintd/log.h"
+#include "uprintd/metrics.h"
 #include "uprintd/model.h"
 #include "uprintd/resilience.h"
 #include "uprintd/util.h"
@@ -85,7 +86,10 @@ up_status_t up_app_open(const up_config_t *config, up_app_t **out, up_error_t *e
     goto fail;
   }
   /* Simulated faults and throttling (resilience.h): no rule at start, --rate-limit when set. */
-  if (!(app->faults = up_faults_new(0)) ||
+  size_t n_routes = 0;
+  while (up_routes[n_routes].pattern)
+    n_routes++;
+  if (!(app->metrics = up_metrics_new(n_routes)) || !(app->faults = up_faults_new(0)) ||
       (config->rate_limit &&
        !(app->ratelimit = up_ratelimit_new(config->rate_limit, config->rate_window_s, 0)))) {
     st = up_error_set(err, UP_NOMEM, NULL, "out of memory");
@@ -113,6 +117,7 @@ void up_app_free(up_app_t *app)
   up_devices_stop(app->devices);
   up_uploads_free(app->uploads);
   up_faults_free(app->faults);
+  up_metrics_free(app->metrics);
   up_ratelimit_free(app->ratelimit);
   up_store_free(app->store);
   up_keyring_free(app->keys);

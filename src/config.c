@@ -20,7 +20,9 @@ typedef enum {
   OPT_URL,
   OPT_PERMISSIONS,
   OPT_DURABILITY,
-  OPT_RATE
+  OPT_RATE,
+  OPT_LOG_FORMAT,
+  OPT_ACCESS_LOG
 } opt_kind_t;
 
 typedef struct opt {
@@ -46,6 +48,11 @@ static const opt_t options[] = {
      "HTTP worker threads (default 2; 8 with --durability full)"},
     {"log-level", OPT_LEVEL, FIELD(log_level), 0, 0, "L",
      "debug, info, warn or error (default info)"},
+    {"log-format", OPT_LOG_FORMAT, FIELD(log_json), 0, 0, "F",
+     "text (default) or json: every log line, the access log's included, a JSON object"},
+    {"access-log", OPT_ACCESS_LOG, FIELD(access_log_off), 0, 0, "on|off",
+     "one line per answered request: request-id, client-request-id, tenant, caller, method, "
+     "route pattern, status, duration, body bytes in and out; never a token (default on)"},
     {"demo", OPT_FLAG, FIELD(demo), 0, 0, "",
      "create a demo printer and share, print ready tokens"},
     {"durability", OPT_DURABILITY, FIELD(durability), 0, 0, "MODE",
@@ -193,6 +200,17 @@ static bool apply(up_config_t *cfg, const opt_t *o, const char *v, char *err, si
     }
     *(bool *)(void *)field = strcmp(v, "off") == 0;
     return true;
+  case OPT_LOG_FORMAT:
+  case OPT_ACCESS_LOG: {
+    const char *a = o->kind == OPT_LOG_FORMAT ? "text" : "on";
+    const char *b = o->kind == OPT_LOG_FORMAT ? "json" : "off";
+    if (strcmp(v, a) != 0 && strcmp(v, b) != 0) {
+      snprintf(err, errlen, "--%s: expected %s or %s, got '%s'", o->name, a, b, v);
+      return false;
+    }
+    *(bool *)(void *)field = strcmp(v, b) == 0;
+    return true;
+  }
   case OPT_RATE:
     return up_ratelimit_parse(v, &cfg->rate_limit, &cfg->rate_window_s, err, errlen);
   }

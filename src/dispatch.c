@@ -6,6 +6,7 @@
 #include "uprintd/model.h"
 #include "uprintd/resilience.h"
 #include "uprintd/response.h"
+#include "uprintd/metrics.h"
 #include "uprintd/router.h"
 #include "uprintd/schema.h"
 #include "uprintd/store.h"
@@ -282,12 +283,15 @@ bool up_exchange_answer_now(const up_exchange_t *ex)
 
 void up_exchange_body(up_exchange_t *ex, const char *data, size_t size)
 {
+  ex->bytes_in += size;
   if (ex->err.status != UP_OK || !ex->routed)
     return; /* the answer is decided: the rest is dropped */
   if (ex->m.route->body == UP_BODY_STREAM) {
     up_error_t err;
     if (ex->stream_begun && ex->m.route->stream->chunk(ex->req.stream, data, size, &err) != UP_OK)
       fail(ex, &err);
+    else if (ex->stream_begun)
+      up_metrics_upload_bytes(ex->app->metrics, size);
     return;
   }
   up_body_t *b = &ex->body;
@@ -331,6 +335,38 @@ static bool prefers(const up_request_t *req, const char *name)
     p = end ? end + 1 : p + len;
   }
   return false;
+}
+
+/* The answer is built: the request counts in /metrics and gets its access log line (the
+ * route's pattern, never the URL, whose query may hold an upload's token). */
+static void observe(const up_exchange_t *ex, const up_answer_t *out)
+{
+  const up_route_t *route = ex->routed ? ex->m.route : NULL;
+  double ms = (double)(up_time_now() - ex->started) / 10000.0;
+  uint64_t bytes_out = out->body ? out->body_len : out->fd >= 0 ? (uint64_t)out->fd_size : 0;
+  up_metrics_request(ex->app->metrics, route ? (int)(route - up_routes) : -1, out->status,
+                     ms / 1000.0, ex->bytes_in, bytes_out);
+  if (ex->app->config.access_log_off || ex->nested)
+    return;
+  const up_principal_t *p = ex->principal.tenant_id[0] ? &ex->principal : NULL;
+  up_access_t a = {
+      .request_id = ex->request_id,
+      .client_request_id =
+          ex->req.client_request_id != ex->request_id ? ex->client_request_id : NULL,
+      .tenant = p ? p->tenant_id : NULL,
+      .caller = !p                       ? NULL
+                : p->upn                 ? p->upn
+                : p->is_app && p->app_id ? p->app_id
+                                         : p->oid,
+      .method = ex->method,
+      .route = route ? route->pattern : "(no route)",
+      .version = route && ex->m.version != UP_API_ROOT ? up_api_version_name(ex->m.version) : "",
+      .status = out->status,
+      .duration_ms = ms,
+      .bytes_in = ex->bytes_in,
+      .bytes_out = bytes_out,
+  };
+  up_log_access(&a);
 }
 
 void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
@@ -412,6 +448,7 @@ void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
   if (resp.fd >= 0)
     close(resp.fd);
   common_headers(out, ex->request_id, ex->req.client_request_id);
+  observe(ex, out);
   const char *where = ex->m.path ? ex->m.path : "(unrouted)";
   if (out->status >= 500 && !ex->simulated)
     up_log(UP_LOG_ERROR, "%s %.200s -> %d: %s [request-id %s]", ex->method, where, out->status,
@@ -442,6 +479,7 @@ void up_dispatch(up_app_t *app, const up_dispatch_in_t *in, up_answer_t *out)
   up_exchange_t ex;
   const up_body_t *b = in->body;
   memset(&ex, 0, sizeof(ex));
+  ex.nested = in->nested;
   up_exchange_begin(app, &ex, in->method, in->raw_url, strlen(in->raw_url), -1, in->header,
                     in->glue);
   if (b && b->too_large && ex.m.route && ex.m.route->body != UP_BODY_STREAM)

@@ -59,6 +59,9 @@ typedef struct up_exchange {
   unsigned delay_ms;        /**< a fault rule's latency: the answer waits this long (server.c
                                  suspends the connection meanwhile; up_dispatch sleeps) */
   up_time_t started;        /**< for the log */
+  uint64_t bytes_in;        /**< body bytes received */
+  bool nested;              /**< a request of a batch: counted, but no access log line of its
+                                 own (the batch has one) */
 } up_exchange_t;
 
 /** Headers are in: routes, authenticates, checks permissions, applies the simulated
@@ -87,6 +90,7 @@ typedef struct up_dispatch_in {
   const up_body_t *body;
   up_header_fn header; /**< request header lookup */
   void *glue;          /**< passed to header via up_request_t.glue */
+  bool nested;         /**< a request of a batch (no access log line of its own) */
 } up_dispatch_in_t;
 
 /** Processes one request. Never fails: errors become Graph error answers. */

@@ -108,6 +108,7 @@ static int cmd_serve(int argc, char **argv)
     return EXIT_USAGE;
   }
   up_log_set_level(cfg.log_level);
+  up_log_set_json(cfg.log_json);
   /* SIGINT/SIGTERM are taken by sigwait below; the server's threads inherit the mask. */
   sigemptyset(&set);
   sigaddset(&set, SIGINT);

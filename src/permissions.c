@@ -50,6 +50,7 @@
 
 const up_perm_t up_perms[UP_PERM_COUNT] = {
     [UP_PERM_OPEN] = {.name = "open"},
+    [UP_PERM_PUBLIC] = {.name = "public"},
     /* Printers (reference 2.2): P1-P6 need a Printer Administrator. */
     [UP_PERM_PRINTER_CREATE] = {.name = "printer.create",
                                 .delegated = L("Printer.Create", "Printer.ReadWrite.All",
@@ -201,7 +202,7 @@ up_status_t up_perm_check(up_perm_id_t id, const up_principal_t *who, up_grant_t
   if ((unsigned)id >= UP_PERM_COUNT)
     return up_error_set(err, UP_INTERNAL, NULL, "unknown permission set %d", (int)id);
   const up_perm_t *p = &up_perms[id];
-  if (id == UP_PERM_OPEN || p->any_caller)
+  if (id == UP_PERM_OPEN || id == UP_PERM_PUBLIC || p->any_caller)
     return UP_OK;
   const char *kind = who->is_app ? "application" : "delegated";
   const char *const *accepted = who->is_app ? p->application : p->delegated;
@@ -269,6 +270,10 @@ void up_perm_write_markdown(FILE *out, const up_route_t *routes)
       fputs("the URL's own token | — | the URL's own token | — | no |\n", out);
       continue;
     }
+    if (r->perm == UP_PERM_PUBLIC) {
+      fputs("none: anyone | — | none: anyone | — | no |\n", out);
+      continue;
+    }
     if (p->any_caller) {
       fputs("any valid token | — | any valid token | — | no |\n", out);
       continue;
@@ -304,7 +309,8 @@ void up_perm_write_json(FILE *out, const up_route_t *routes)
     const up_perm_t *p = &up_perms[r->perm];
     fprintf(out, "%s\n{\"method\":\"%s\",\"pattern\":\"%s\",\"versions\":%u,\"set\":\"%s\"",
             r == routes ? "" : ",", up_method_name(r->method), r->pattern, r->versions, p->name);
-    fprintf(out, ",\"open\":%s", r->perm == UP_PERM_OPEN ? "true" : "false");
+    fprintf(out, ",\"open\":%s",
+            r->perm == UP_PERM_OPEN || r->perm == UP_PERM_PUBLIC ? "true" : "false");
     fprintf(out, ",\"anyCaller\":%s", p->any_caller ? "true" : "false");
     json_list(out, "delegated", p->delegated);
     json_list(out, "delegatedAlso", p->delegated_also);

@@ -216,8 +216,19 @@ const up_route_t up_routes[] = {
     {POST, "/_uprintd/faults", up_api_faults_add, JSON_KB(4), ROOT, 0, NULL, false,
      P(SERVER_FAULTS)},
     {DELETE, "/_uprintd/faults", up_api_faults_clear, NONE, ROOT, 0, NULL, false, P(SERVER_FAULTS)},
+    /* Operations (api-ops.c): anonymous, outside /_uprintd so that probes need no prefix. */
+    {GET, "/healthz", up_api_healthz, NONE, ROOT, 0, NULL, true, P(PUBLIC)},
+    {GET, "/readyz", up_api_readyz, NONE, ROOT, 0, NULL, true, P(PUBLIC)},
+    {GET, "/metrics", up_api_metrics, NONE, ROOT, 0, NULL, true, P(PUBLIC)},
     {0, NULL, NULL, 0, 0, 0, 0, NULL, false, 0},
 };
+
+/* The one-segment paths of api-ops.c: /healthz, /readyz, /metrics. */
+static bool is_ops_path(char **segs, size_t n)
+{
+  return n == 1 && (up_str_ieq(segs[0], "healthz") || up_str_ieq(segs[0], "readyz") ||
+                    up_str_ieq(segs[0], "metrics"));
+}
 
 static const char *const method_names[] = {"GET",    "POST", "PATCH",  "PUT",
                                            "DELETE", "HEAD", "OPTIONS"};
@@ -321,7 +332,7 @@ up_status_t up_router_match(const up_route_t *routes, const char *raw_path, up_m
                         "The request URL is malformed or has too many segments.");
   }
   /* The version segment; this server's own URLs (/_uprintd/...) have none. */
-  bool root = n_all > 0 && up_str_ieq(all[0], "_uprintd");
+  bool root = (n_all > 0 && up_str_ieq(all[0], "_uprintd")) || is_ops_path(all, n_all);
   if (!root && (n_all == 0 || (!up_str_ieq(all[0], "v1.0") && !up_str_ieq(all[0], "beta")))) {
     up_error_set(err, UP_INVALID, "BadRequest", "Invalid version: '%.64s'. Use v1.0 or beta.",
                  n_all ? all[0] : "");

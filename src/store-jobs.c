@@ -110,6 +110,13 @@ const char *const up_store_jobs_sql[UP_STMT_COUNT] = {
     /* Any tenant: ?1 unused. */
     [UP_STMT_DOWNLOAD_GET] = "SELECT id, token, tenant_id, document_id, expires_at "
                              "FROM downloads WHERE id = ?2",
+
+    /* For /metrics: every tenant's. */
+    /* By printer and state: jobs_queue's order, no sort (the caller adds up the printers). */
+    [UP_STMT_JOB_COUNT_BY_STATE] = "SELECT state, count(*) FROM jobs GROUP BY printer_id, state",
+    [UP_STMT_QUEUE_DEPTHS] = "SELECT printer_id, count(*) FROM jobs WHERE state = 'pending' "
+                             "GROUP BY printer_id ORDER BY printer_id",
+    [UP_STMT_UPLOADS_ACTIVE] = "SELECT count(*) FROM uploads WHERE expires_at >= ?1",
 };
 
 /* The job id sequence: the largest id ever handed out, by jobs (AUTOINCREMENT: also the
@@ -876,3 +883,53 @@ const up_store_coll_t up_store_coll_jobs = {
     read_job_row,
     sizeof(up_job_t),
     job_item_fini};
+
+/* --- counts for /metrics: on the reader connection --- */
+
+/* Runs registry statement id on the reader, handing each row's text key and count to fn. */
+static up_status_t each_count(up_store_t *store, up_stmt_id_t id, int64_t bind1,
+                              up_store_count_fn fn, void *ctx, const char *what, up_error_t *err)
+{
+  sqlite3 *db = up_store_reader_acquire(store);
+  sqlite3_stmt *stmt = NULL;
+  up_status_t st = UP_OK;
+  int rc = sqlite3_prepare_v2(db, up_store_jobs_sql[id], -1, &stmt, NULL);
+  if (rc == SQLITE_OK && sqlite3_bind_parameter_count(stmt) > 0)
+    rc = sqlite3_bind_int64(stmt, 1, bind1);
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      const char *key = (const char *)sqlite3_column_text(stmt, 0);
+      fn(ctx, key ? key : "", sqlite3_column_int64(stmt, sqlite3_column_count(stmt) - 1));
+    }
+  }
+  if (rc != SQLITE_DONE)
+    st = up_error_set(err, UP_DB, NULL, "%s: %s", what, sqlite3_errmsg(db));
+  sqlite3_finalize(stmt);
+  up_store_reader_release(store, db);
+  return st;
+}
+
+up_status_t up_store_job_count_by_state(up_store_t *store, up_store_count_fn fn, void *ctx,
+                                        up_error_t *err)
+{
+  return each_count(store, UP_STMT_JOB_COUNT_BY_STATE, 0, fn, ctx, "counting jobs by state", err);
+}
+
+up_status_t up_store_queue_depths(up_store_t *store, up_store_count_fn fn, void *ctx,
+                                  up_error_t *err)
+{
+  return each_count(store, UP_STMT_QUEUE_DEPTHS, 0, fn, ctx, "counting pending jobs", err);
+}
+
+static void take_count(void *ctx, const char *key, int64_t n)
+{
+  (void)key;
+  *(int64_t *)ctx = n;
+}
+
+up_status_t up_store_uploads_active(up_store_t *store, up_time_t now, int64_t *n, up_error_t *err)
+{
+  *n = 0;
+  return each_count(store, UP_STMT_UPLOADS_ACTIVE, now, take_count, n, "counting upload sessions",
+                    err);
+}

@@ -73,6 +73,9 @@ typedef enum up_stmt_id {
   UP_STMT_UPLOAD_DELETE_EXPIRED,
   UP_STMT_DOWNLOAD_INSERT,
   UP_STMT_DOWNLOAD_GET,
+  UP_STMT_JOB_COUNT_BY_STATE,
+  UP_STMT_QUEUE_DEPTHS,
+  UP_STMT_UPLOADS_ACTIVE,
   /* store-jobs.c, written for 0003-pull-printing.sql: the job id sequence */
   UP_STMT_JOB_ID_MAX,
   UP_STMT_JOB_ID_TAKE,
@@ -179,6 +182,15 @@ struct up_store {
   char *wal_path;
   bool job_ids_loaded;       /**< ckpt_lock and ckpt_cond were initialized */
   unsigned long checkpoints; /**< checkpoints run (tests) */
+  double checkpoint_seconds; /**< time they took (ckpt_lock) */
+  unsigned long commits;     /**< commits of the main connection (store lock) */
+  double commit_seconds;     /**< time they took (store lock) */
+  int latest;                /**< the newest schema version this build has */
+  /* A read-only connection for long reads (the counts of /metrics): in WAL mode it reads
+   * beside the main connection, so a scan of every job holds up no request. NULL in memory. */
+  struct sqlite3 *reader;
+  pthread_mutex_t reader_lock;
+  bool reader_ready;
 };
 
 /** Finalizes the cached statements of collection queries (store-query.c). */
@@ -300,5 +312,10 @@ int up_store_migrations_check(const up_embedded_file_t *files, up_error_t *err);
  *  (by name); the functions of the others must not be called. */
 up_status_t up_store_open_files(const char *path, const up_embedded_file_t *files, up_store_t **out,
                                 up_error_t *err);
+
+/** The connection for long reads, locked: the reader, or the main connection under the
+ *  store's lock when there is none. Give it back with up_store_reader_release. */
+struct sqlite3 *up_store_reader_acquire(up_store_t *store);
+void up_store_reader_release(up_store_t *store, struct sqlite3 *db);
 
 #endif

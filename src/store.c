@@ -16,7 +16,8 @@
 #include <unistd.h>
 #include <time.h>
 
-#define BUSY_TIMEOUT_MS 5000
+#define BUSY_TIMEOUT_MS  5000
+#define READY_TIMEOUT_MS 200 /* up_store_ready's wait for the write lock */
 
 /* SQL text of store.c's own statements (the pragmas and transaction control). */
 static const char *const core_sql[UP_STMT_COUNT] = {
@@ -124,9 +125,20 @@ up_status_t up_store_begin(up_store_t *store, up_error_t *err)
   return run_stmt(store, UP_STMT_BEGIN, "beginning a transaction", err);
 }
 
+static double seconds_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 up_status_t up_store_commit(up_store_t *store, up_error_t *err)
 {
-  return run_stmt(store, UP_STMT_COMMIT, "committing", err);
+  double t0 = seconds_now();
+  up_status_t st = run_stmt(store, UP_STMT_COMMIT, "committing", err);
+  store->commits++;
+  store->commit_seconds += seconds_now() - t0;
+  return st;
 }
 
 void up_store_rollback(up_store_t *store)
@@ -587,13 +599,16 @@ static void *checkpointer(void *arg)
      * go on meanwhile (WAL mode lets a checkpoint run beside one writer). Once everything is
      * copied, the next commit starts the WAL over. */
     int log = 0, done = 0;
+    double t0 = seconds_now();
     int rc =
         sqlite3_wal_checkpoint_v2(store->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    double took = seconds_now() - t0;
     if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
       up_log(UP_LOG_WARN, "store: checkpoint failed: %s", sqlite3_errmsg(store->ckpt_db));
     pthread_mutex_lock(&store->ckpt_lock);
     if (rc == SQLITE_OK) {
       store->checkpoints++;
+      store->checkpoint_seconds += took;
       if (done >= log)
         store->wal_pages = 0; /* until the next commit reports the WAL again */
     }
@@ -630,6 +645,43 @@ static up_status_t start_checkpointer(up_store_t *store, const char *path, up_er
     return up_error_set(err, UP_INTERNAL, NULL, "cannot start the checkpoint thread");
   store->ckpt_running = true;
   return UP_OK;
+}
+
+/* Opens the read-only connection for long reads; without one (in memory, or it cannot be
+ * opened) they use the main connection. */
+static void open_reader(up_store_t *store, const char *path)
+{
+  const char *file = sqlite3_db_filename(store->db, "main");
+  if (!file || !*file || pthread_mutex_init(&store->reader_lock, NULL) != 0)
+    return;
+  store->reader_ready = true;
+  if (sqlite3_open_v2(path, &store->reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK) {
+    up_log(UP_LOG_WARN, "store: no reader connection (%s); long reads use the main one",
+           store->reader ? sqlite3_errmsg(store->reader) : "out of memory");
+    sqlite3_close(store->reader);
+    store->reader = NULL;
+    return;
+  }
+  sqlite3_busy_timeout(store->reader, BUSY_TIMEOUT_MS);
+}
+
+sqlite3 *up_store_reader_acquire(up_store_t *store)
+{
+  if (store->reader) {
+    pthread_mutex_lock(&store->reader_lock);
+    return store->reader;
+  }
+  up_store_lock(store);
+  return store->db;
+}
+
+void up_store_reader_release(up_store_t *store, sqlite3 *db)
+{
+  if (db == store->reader)
+    pthread_mutex_unlock(&store->reader_lock);
+  else
+    up_store_unlock(store);
 }
 
 static void stop_checkpointer(up_store_t *store)
@@ -789,6 +841,7 @@ up_status_t up_store_open_files(const char *path, const up_embedded_file_t *file
     st = up_error_set(err, UP_NOMEM, NULL, "out of memory opening the database");
     goto out;
   }
+  store->latest = latest;
   store->wal_fd = -1;
   if (pthread_mutex_init(&store->lock, NULL) != 0) {
     st = up_error_set(err, UP_INTERNAL, NULL, "cannot create the store mutex");
@@ -846,6 +899,7 @@ up_status_t up_store_open_files(const char *path, const up_embedded_file_t *file
   st = prepare_range(store, files, UP_STMT_CORE_END, UP_STMT_COUNT, err);
   if (st != UP_OK)
     goto out;
+  open_reader(store, path);
   st = start_checkpointer(store, path, err);
   if (st == UP_OK)
     st = start_sync(store, path, err);
@@ -871,6 +925,10 @@ void up_store_free(up_store_t *store)
     return;
   stop_checkpointer(store);
   stop_sync(store);
+  if (store->reader)
+    sqlite3_close(store->reader);
+  if (store->reader_ready)
+    pthread_mutex_destroy(&store->reader_lock);
   up_store_qcache_free(store);
   for (int id = 0; id < UP_STMT_COUNT; id++)
     sqlite3_finalize(store->stmts[id]);
@@ -879,6 +937,53 @@ void up_store_free(up_store_t *store)
   if (store->lock_ready)
     pthread_mutex_destroy(&store->lock);
   free(store);
+}
+
+void up_store_stats(up_store_t *store, up_store_stats_t *out)
+{
+  memset(out, 0, sizeof(*out));
+  if (!store)
+    return;
+  up_store_lock(store);
+  out->commits = store->commits;
+  out->commit_seconds = store->commit_seconds;
+  up_store_unlock(store);
+  if (store->ckpt_ready) {
+    pthread_mutex_lock(&store->ckpt_lock);
+    out->checkpoints = store->checkpoints;
+    out->checkpoint_seconds = store->checkpoint_seconds;
+    out->wal_pages = store->wal_pages;
+    pthread_mutex_unlock(&store->ckpt_lock);
+  }
+  out->fsyncs = up_store_fsyncs(store);
+}
+
+up_status_t up_store_ready(up_store_t *store, up_error_t *err)
+{
+  int version = -1;
+  up_status_t st;
+  up_error_t e;
+
+  up_error_clear(&e);
+  up_store_lock(store);
+  st = read_int(store, UP_STMT_USER_VERSION, &version, "reading the schema version", &e);
+  if (st == UP_OK && version != store->latest)
+    st =
+        up_error_set(&e, UP_UNAVAILABLE, NULL, "schema version %d, not %d", version, store->latest);
+  else if (st == UP_OK && sqlite3_db_readonly(store->db, "main") == 1)
+    st = up_error_set(&e, UP_UNAVAILABLE, NULL, "the database is read-only");
+  /* The write lock: taken and given back, nothing written. Another process holding it makes
+   * the probe fail fast rather than wait out the busy timeout. */
+  if (st == UP_OK) {
+    sqlite3_busy_timeout(store->db, READY_TIMEOUT_MS);
+    if ((st = up_store_begin(store, &e)) == UP_OK)
+      up_store_rollback(store);
+    sqlite3_busy_timeout(store->db, BUSY_TIMEOUT_MS);
+  }
+  up_store_unlock(store);
+  if (st != UP_OK)
+    return up_error_set(err, UP_UNAVAILABLE, NULL, "The store cannot take writes: %s.", e.message);
+  return UP_OK;
 }
 
 int up_store_schema_version(up_store_t *store)

@@ -53,7 +53,7 @@ static int call(const char *method, const char *url, const char *body, const cal
     b.data = (char *)body;
     b.len = strlen(body);
   }
-  up_dispatch(app, &(up_dispatch_in_t){method, url, &b, fake_header, &f}, a);
+  up_dispatch(app, &(up_dispatch_in_t){method, url, &b, fake_header, &f, false}, a);
   if (out)
     *out = a->body ? json_loads(a->body, 0, NULL) : NULL;
   return a->status;
@@ -232,7 +232,8 @@ START_TEST(test_request_errors)
   /* An over-long body flagged by the HTTP layer is a 413. */
   up_body_t b = {.limit = 4, .too_large = true};
   fake_t f = {&(call_opts_t){admin, "application/json", NULL}, ""};
-  up_dispatch(app, &(up_dispatch_in_t){"POST", "/v1.0/print/shares", &b, fake_header, &f}, &a);
+  up_dispatch(app, &(up_dispatch_in_t){"POST", "/v1.0/print/shares", &b, fake_header, &f, false},
+              &a);
   ck_assert_int_eq(a.status, 413);
   free(a.body);
   up_dispatch_too_long(app, 99999, fake_header, &f, &a);
@@ -360,7 +361,7 @@ START_TEST(test_printer_lifecycle)
   up_answer_t a;
   up_body_t big = {.limit = 4, .too_large = true};
   fake_t f = {&(call_opts_t){admin, NULL, NULL}, ""};
-  up_dispatch(app, &(up_dispatch_in_t){"DELETE", url, &big, fake_header, &f}, &a);
+  up_dispatch(app, &(up_dispatch_in_t){"DELETE", url, &big, fake_header, &f, false}, &a);
   ck_assert_int_eq(a.status, 413);
   free(a.body);
   ck_assert_int_eq(req("GET", url, NULL, NULL), 200);

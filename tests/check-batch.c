@@ -247,7 +247,7 @@ static int post(const char *url, const char *token, const char *body, json_t **o
   up_answer_t a;
   fake_t f = {token, "application/json", ""};
   up_body_t b = {.data = (char *)body, .len = strlen(body), .limit = SIZE_MAX};
-  up_dispatch(app, &(up_dispatch_in_t){"POST", url, &b, fake_header, &f}, &a);
+  up_dispatch(app, &(up_dispatch_in_t){"POST", url, &b, fake_header, &f, false}, &a);
   *out = a.body ? json_loads(a.body, 0, NULL) : NULL;
   free(a.body);
   return a.status;
@@ -446,10 +446,10 @@ START_TEST(test_batch_limits)
   fake_t f = {admin, "text/plain", ""};
   const char *text = "{\"requests\":[]}";
   up_body_t b = {.data = (char *)text, .len = strlen(text), .limit = SIZE_MAX};
-  up_dispatch(app, &(up_dispatch_in_t){"POST", "/v1.0/$batch", &b, fake_header, &f}, &a);
+  up_dispatch(app, &(up_dispatch_in_t){"POST", "/v1.0/$batch", &b, fake_header, &f, false}, &a);
   ck_assert_int_eq(a.status, 415);
   free(a.body);
-  up_dispatch(app, &(up_dispatch_in_t){"GET", "/v1.0/$batch", &b, fake_header, &f}, &a);
+  up_dispatch(app, &(up_dispatch_in_t){"GET", "/v1.0/$batch", &b, fake_header, &f, false}, &a);
   ck_assert_int_eq(a.status, 405);
   free(a.body);
 }

@@ -55,10 +55,13 @@ START_TEST(test_every_route_has_a_set)
     ck_assert_msg(r->perm >= 0 && r->perm < UP_PERM_COUNT, "%s %s", up_method_name(r->method),
                   r->pattern);
     const up_perm_t *p = &up_perms[r->perm];
-    /* Routes without a bearer token, and only they, are open. */
-    ck_assert_msg(r->anonymous == (r->perm == UP_PERM_OPEN), "%s %s", up_method_name(r->method),
-                  r->pattern);
-    if (r->perm != UP_PERM_OPEN && !p->any_caller)
+    /* Routes without a bearer token, and only they, are open or public. */
+    ck_assert_msg(r->anonymous == (r->perm == UP_PERM_OPEN || r->perm == UP_PERM_PUBLIC), "%s %s",
+                  up_method_name(r->method), r->pattern);
+    /* Public: the operations URLs only, outside every API version. */
+    if (r->perm == UP_PERM_PUBLIC)
+      ck_assert_msg(r->versions == UP_API_ROOT && r->method == UP_METHOD_GET, "%s", r->pattern);
+    if (r->perm != UP_PERM_OPEN && r->perm != UP_PERM_PUBLIC && !p->any_caller)
       ck_assert_msg(p->delegated || p->application, "%s: nobody may call it", p->name);
     /* "Any valid token" names no scopes (they would never be checked). */
     if (p->any_caller)
@@ -138,6 +141,7 @@ static const check_case_t cases[] = {
     {UP_PERM_PRINTER_LIST, false, "printer.read.all", PRINTER_ADMIN, UP_OK, true, NULL},
     {UP_PERM_PRINTER_LIST, false, "Printer.Read", PRINTER_ADMIN, UP_FORBIDDEN, false, NULL},
     {UP_PERM_OPEN, false, "", NULL, UP_OK, false, NULL},
+    {UP_PERM_PUBLIC, false, "", NULL, UP_OK, false, NULL},
     /* The batch: any valid token, delegated or application, whatever its scopes. */
     {UP_PERM_BATCH, false, "", NULL, UP_OK, false, NULL},
     {UP_PERM_BATCH, true, "", NULL, UP_OK, false, NULL},

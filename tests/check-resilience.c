@@ -602,7 +602,7 @@ static int call(const char *method, const char *url, const char *token, const ch
     b.data = (char *)body;
     b.len = strlen(body);
   }
-  up_dispatch(app, &(up_dispatch_in_t){method, url, &b, fake_header, &f}, &a);
+  up_dispatch(app, &(up_dispatch_in_t){method, url, &b, fake_header, &f, false}, &a);
   retry[0] = code[0] = '\0';
   for (size_t i = 0; i < a.n_headers; i++)
     if (strcasecmp(a.headers[i].name, "Retry-After") == 0)
@@ -671,7 +671,8 @@ START_TEST(test_pipeline_rate_limit)
     /* bob sees no printer: alice's create did not happen. */
     fake_t f = {bob, NULL, ""};
     up_answer_t a;
-    up_dispatch(app, &(up_dispatch_in_t){"GET", "/v1.0/print/printers", NULL, fake_header, &f}, &a);
+    up_dispatch(
+        app, &(up_dispatch_in_t){"GET", "/v1.0/print/printers", NULL, fake_header, &f, false}, &a);
     list = json_loads(a.body, 0, NULL);
     free(a.body);
     ck_assert_int_eq(json_array_size(json_object_get(list, "value")), 0);

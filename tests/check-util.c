@@ -1,6 +1,7 @@
 /* check-util.c - time formatting and parsing, ids, percent-decoding, query options, config.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "uprintd/config.h"
+#include "uprintd/metrics.h"
 #include "uprintd/query.h"
 #include "uprintd/util.h"
 
@@ -305,6 +306,53 @@ START_TEST(test_mkdir_p)
 }
 END_TEST
 
+static const char *two_routes(size_t i, void *ctx)
+{
+  (void)ctx;
+  return i == 0 ? "GET /a" : "GET /b\"\\";
+}
+
+/* Buckets are upper bounds (a duration on a bound falls in it), cumulative in the text, ended
+ * by +Inf; statuses not named one by one count by class; label values are escaped. */
+START_TEST(test_metrics)
+{
+  up_metrics_t *m = up_metrics_new(2);
+  char *text = NULL;
+  size_t len = 0;
+  ck_assert_ptr_nonnull(m);
+  up_metrics_request(m, 0, 200, 0.001, 10, 20); /* on the 1 ms bound */
+  up_metrics_request(m, 0, 200, 0.0011, 0, 5);  /* 2.5 ms bucket */
+  up_metrics_request(m, 0, 418, 100.0, 0, 0);   /* +Inf, "4xx" */
+  up_metrics_request(m, 1, 201, 0.0, 0, 0);     /* first bucket */
+  up_metrics_request(m, -1, 400, 0.0001, 0, 0); /* no route */
+  up_metrics_request(m, 7, 400, 0.0001, 0, 0);  /* out of range: no route */
+  up_metrics_upload_bytes(m, 123);
+  FILE *f = open_memstream(&text, &len);
+  ck_assert_ptr_nonnull(f);
+  up_metrics_write(m, f, two_routes, NULL);
+  fclose(f);
+  ck_assert_ptr_nonnull(
+      strstr(text, "uprintd_http_requests_total{route=\"GET /a\",status=\"200\"} 2\n"));
+  ck_assert_ptr_nonnull(
+      strstr(text, "uprintd_http_requests_total{route=\"GET /a\",status=\"4xx\"} 1\n"));
+  ck_assert_ptr_nonnull(strstr(text, "{route=\"GET /b\\\"\\\\\",status=\"201\"} 1\n"));
+  ck_assert_ptr_nonnull(strstr(text, "{route=\"(no route)\",status=\"400\"} 2\n"));
+  ck_assert_ptr_nonnull(strstr(text, "_bucket{route=\"GET /a\",le=\"0.0005\"} 0\n"));
+  ck_assert_ptr_nonnull(strstr(text, "_bucket{route=\"GET /a\",le=\"0.001\"} 1\n"));
+  ck_assert_ptr_nonnull(strstr(text, "_bucket{route=\"GET /a\",le=\"0.0025\"} 2\n"));
+  ck_assert_ptr_nonnull(strstr(text, "_bucket{route=\"GET /a\",le=\"10\"} 2\n"));
+  ck_assert_ptr_nonnull(strstr(text, "_bucket{route=\"GET /a\",le=\"+Inf\"} 3\n"));
+  ck_assert_ptr_nonnull(strstr(text, "_count{route=\"GET /a\"} 3\n"));
+  ck_assert_ptr_nonnull(strstr(text, "_sum{route=\"GET /a\"} 100.002100\n"));
+  ck_assert_ptr_nonnull(
+      strstr(text, "uprintd_http_body_bytes_received_total{route=\"GET /a\"} 10\n"));
+  ck_assert_ptr_nonnull(strstr(text, "uprintd_http_body_bytes_sent_total{route=\"GET /a\"} 25\n"));
+  ck_assert_ptr_nonnull(strstr(text, "uprintd_upload_bytes_total 123\n"));
+  free(text);
+  up_metrics_free(m);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("util");
@@ -320,6 +368,7 @@ int main(void)
   tcase_add_test(tc, test_config_tokens);
   tcase_add_test(tc, test_mkdir_p);
   tcase_add_test(tc, test_config_durability);
+  tcase_add_test(tc, test_metrics);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

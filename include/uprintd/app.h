@@ -13,6 +13,7 @@
 struct up_uploads;
 struct up_faults;
 struct up_ratelimit;
+struct up_metrics;
 
 struct up_app {
   up_config_t config;             /**< settings (read-only after start) */
@@ -24,6 +25,7 @@ struct up_app {
   struct up_uploads *uploads;     /**< byte ranges of uploads in flight (api-uploads.c) */
   struct up_faults *faults;       /**< simulated fault rules (resilience.h), server-wide */
   struct up_ratelimit *ratelimit; /**< --rate-limit, or NULL when off (resilience.h) */
+  struct up_metrics *metrics;     /**< request counters for /metrics (metrics.h) */
   char documents_dir[1100];       /**< DATA/documents: one file per uploaded document */
   char uploads_dir[1100];         /**< DATA/uploads: spool files of upload sessions */
 };

@@ -20,6 +20,8 @@ typedef struct up_config {
   char base_url[512];         /**< --base-url, without trailing '/'; "" = from the listen address */
   unsigned threads;           /**< --threads: HTTP worker threads */
   up_log_level_t log_level;   /**< --log-level */
+  bool log_json;              /**< --log-format json: every log line a JSON object */
+  bool access_log_off;        /**< --access-log off: no line per request */
   bool demo;                  /**< --demo */
   up_durability_t durability; /**< --durability */
   bool permissions_off;       /**< --permissions off: any valid token may do anything */

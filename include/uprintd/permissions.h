@@ -11,7 +11,8 @@
 
 /** The permission sets; every route of the route table names one (its `perm` column). */
 typedef enum up_perm_id {
-  UP_PERM_OPEN, /**< no bearer token: the URL carries its own (uploads, downloads) */
+  UP_PERM_OPEN,   /**< no bearer token: the URL carries its own (uploads, downloads) */
+  UP_PERM_PUBLIC, /**< no token at all: /healthz, /readyz, /metrics */
   UP_PERM_PRINTER_CREATE,
   UP_PERM_PRINTER_LIST,
   UP_PERM_PRINTER_READ,

@@ -321,6 +321,36 @@ up_status_t up_store_set_synchronous_full(up_store_t *store, up_error_t *err);
 /** How many WAL checkpoints the store's checkpointer has run (off the request path). */
 unsigned long up_store_checkpoints(up_store_t *store);
 
+/** What the store has done since it was opened, for /metrics. */
+typedef struct up_store_stats {
+  unsigned long commits;     /**< write transactions committed */
+  double commit_seconds;     /**< time spent committing them */
+  unsigned long checkpoints; /**< WAL checkpoints */
+  double checkpoint_seconds; /**< time spent checkpointing */
+  unsigned long fsyncs;      /**< fsyncs of --durability full */
+  int wal_pages;             /**< frames in the WAL after the last commit */
+} up_store_stats_t;
+
+void up_store_stats(up_store_t *store, up_store_stats_t *out);
+
+/** UP_OK when the store can take writes: every migration applied and the write lock can be
+ *  taken (nothing is written). Otherwise UP_UNAVAILABLE with the reason. */
+up_status_t up_store_ready(up_store_t *store, up_error_t *err);
+
+/** fn(ctx, key, n) for each row of a count. */
+typedef void (*up_store_count_fn)(void *ctx, const char *key, int64_t n);
+
+/** Jobs of every tenant by state name; a state may come more than once (add them up). */
+up_status_t up_store_job_count_by_state(up_store_t *store, up_store_count_fn fn, void *ctx,
+                                        up_error_t *err);
+
+/** Pending jobs by printer id (printers with none are left out). */
+up_status_t up_store_queue_depths(up_store_t *store, up_store_count_fn fn, void *ctx,
+                                  up_error_t *err);
+
+/** Upload sessions that have not expired at now. */
+up_status_t up_store_uploads_active(up_store_t *store, up_time_t now, int64_t *n, up_error_t *err);
+
 /** The SQL expression of a collection's field (NULL: the store has none): for tests. */
 const char *up_store_field_sql(up_coll_t coll, const char *path);
 

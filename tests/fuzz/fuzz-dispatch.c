@@ -243,6 +243,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   up_strlcpy(cfg.data_dir, datadir, sizeof(cfg.data_dir));
   up_strlcpy(cfg.base_url, "https://graph.example.com", sizeof(cfg.base_url));
   cfg.max_json_kb = 4; /* small, so that the 413 path is reachable */
+  cfg.access_log_off = true;
   if (up_app_open(&cfg, &app, &err) != UP_OK)
     die("opening the app", &err);
   atexit(cleanup);
@@ -461,7 +462,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
   }
 
-  up_dispatch(app, &(up_dispatch_in_t){method, url, &b, fake_header, &fake}, &a);
+  up_dispatch(app, &(up_dispatch_in_t){method, url, &b, fake_header, &fake, false}, &a);
   if (verbose)
     fprintf(stderr, "%s %s -> %d %.300s\n", method, url, a.status, a.body ? a.body : "");
   check_answer(method, url, &a);

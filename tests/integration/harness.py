@@ -35,7 +35,8 @@ GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
                      r"[0-9a-fA-F]{12}$")
 DATETIME7_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$")
 INNER_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
-LISTEN_RE = re.compile(r"uprintd listening on (http://127\.0\.0\.1:(\d+))\s*$")
+# The line as text, or as the msg of a JSON line (--log-format json).
+LISTEN_RE = re.compile(r"uprintd listening on (http://127\.0\.0\.1:(\d+))(\s*|\"\})$")
 LISTEN_ANY_RE = re.compile(r"uprintd listening on (\S*)")
 # RFC 6750 b64token: what a bearer token may consist of.
 TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/-]+=*$")

@@ -41,6 +41,7 @@ MODULES = [
     "test_odata",
     "test_batch",
     "test_resilience",
+    "test_operations",
 ]
 
 
