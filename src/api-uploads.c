@@ -501,3 +501,80 @@ void up_api_uploads_housekeeping(up_app_t *app)
   if (n)
     up_log(UP_LOG_INFO, "upload sessions: %zu expired and deleted", n);
 }
+
+/* A session whose last fragment was published (the spool file renamed to the document's) but
+ * whose completion was not recorded: the server stopped in between. The client got no answer.
+ * A document without content goes back to the state before that fragment (the spool file
+ * again: the client repeats the fragment, or the session expires and the file with it). A
+ * document that had content (an upload replacing it) cannot: the old content is gone, and the
+ * new one is complete, so the completion is recorded now. */
+static void recover_session(void *arg, const up_upload_t *u, bool document_uploaded)
+{
+  up_app_t *app = arg;
+  char spool[1200], doc[1200];
+  struct stat sb;
+  up_error_t err;
+  spool_path(app, u->id, spool, sizeof(spool));
+  document_path(app, u->document_id, doc, sizeof(doc));
+  if (access(spool, F_OK) == 0 || stat(doc, &sb) != 0)
+    return;
+  if (!document_uploaded) {
+    if (rename(doc, spool) == 0)
+      up_log(UP_LOG_WARN,
+             "upload %s: its last fragment was published but not recorded; the "
+             "content is the session's again",
+             u->id);
+    else
+      up_log(UP_LOG_ERROR, "upload %s: cannot take back its content: %s", u->id, strerror(errno));
+    return;
+  }
+  if (sb.st_size != u->size) {
+    up_log(UP_LOG_ERROR, "upload %s: the document's file has %lld bytes, the session %lld", u->id,
+           (long long)sb.st_size, (long long)u->size);
+    return;
+  }
+  up_document_t d = {0};
+  d.display_name = u->document_name;
+  d.content_type = u->content_type;
+  d.size = u->size;
+  up_job_event_args_t args = {.document = &d, .upload_id = u->id};
+  up_job_t job;
+  memset(&job, 0, sizeof(job));
+  up_error_clear(&err);
+  if (up_job_apply(app->store, u->tenant_id, u->job_id, UP_JOB_EV_UPLOADED, &args, &job, &err) ==
+      UP_OK)
+    up_log(UP_LOG_WARN, "upload %s: its last fragment was published but not recorded; recorded now",
+           u->id);
+  else
+    up_log(UP_LOG_ERROR, "upload %s: cannot record the content published before a restart: %s",
+           u->id, err.message);
+  up_job_fini(&job);
+}
+
+void up_api_uploads_recover(up_app_t *app)
+{
+  up_error_t err;
+  char path[1200];
+  if (up_store_uploads_each(app->store, recover_session, app, &err) != UP_OK)
+    up_log(UP_LOG_ERROR, "upload sessions: %s", err.message);
+  /* Document files no document names: a redirect or a printer's deletion cut short. */
+  DIR *dir = opendir(app->documents_dir);
+  struct dirent *e;
+  size_t removed = 0;
+  while (dir && (e = readdir(dir))) {
+    char id[UP_ID_SIZE];
+    if (strlen(e->d_name) != UP_ID_SIZE - 1 || !up_uuid_is_valid(e->d_name))
+      continue;
+    memcpy(id, e->d_name, UP_ID_SIZE);
+    if (up_store_document_exists(app->store, id))
+      continue;
+    document_path(app, id, path, sizeof(path));
+    if (unlink(path) == 0)
+      removed++;
+  }
+  if (dir)
+    closedir(dir);
+  if (removed)
+    up_log(UP_LOG_WARN, "documents: %zu file%s of no document removed", removed,
+           removed == 1 ? "" : "s");
+}

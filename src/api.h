@@ -45,6 +45,9 @@ void up_uploads_free(struct up_uploads *u);
 
 /** Deletes expired upload sessions and spool files without a session. */
 void up_api_uploads_housekeeping(up_app_t *app);
+/** At start, before any request: finishes what a stop left between publishing an upload's
+ *  content and recording it, and removes document files no document names. */
+void up_api_uploads_recover(up_app_t *app);
 
 /* api-control.c: the simulated devices' control surface (not Graph) */
 UP_HANDLER(up_api_control_get);

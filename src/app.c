@@ -99,6 +99,7 @@ up_status_t up_app_open(const up_config_t *config, up_app_t **out, up_error_t *e
     up_log(UP_LOG_INFO,
            "rate limit: %u requests per %u s per application and per user (429 beyond it)",
            config->rate_limit, config->rate_window_s);
+  up_api_uploads_recover(app);
   if ((st = up_uploads_new(&app->uploads, err)) != UP_OK ||
       (st = up_devices_start(app->store, config->sim_job_ms, &app->devices, err)) != UP_OK)
     goto fail;

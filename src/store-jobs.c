@@ -117,6 +117,11 @@ const char *const up_store_jobs_sql[UP_STMT_COUNT] = {
     [UP_STMT_QUEUE_DEPTHS] = "SELECT printer_id, count(*) FROM jobs WHERE state = 'pending' "
                              "GROUP BY printer_id ORDER BY printer_id",
     [UP_STMT_UPLOADS_ACTIVE] = "SELECT count(*) FROM uploads WHERE expires_at >= ?1",
+    /* For the recovery at start: every session, and whether its document has content. */
+    [UP_STMT_UPLOADS_ALL] = "SELECT " UPLOAD_COLS ", (SELECT d.uploaded_at IS NOT NULL "
+                            "FROM documents d WHERE d.id = uploads.document_id) "
+                            "FROM uploads ORDER BY id",
+    [UP_STMT_DOCUMENT_EXISTS] = "SELECT 1 FROM documents WHERE id = ?1",
 };
 
 /* The job id sequence: the largest id ever handed out, by jobs (AUTOINCREMENT: also the
@@ -932,4 +937,67 @@ up_status_t up_store_uploads_active(up_store_t *store, up_time_t now, int64_t *n
   *n = 0;
   return each_count(store, UP_STMT_UPLOADS_ACTIVE, now, take_count, n, "counting upload sessions",
                     err);
+}
+
+/* --- recovery at start --- */
+
+up_status_t up_store_uploads_each(up_store_t *store, up_store_upload_fn fn, void *ctx,
+                                  up_error_t *err)
+{
+  up_upload_t *rows = NULL;
+  bool *uploaded = NULL;
+  size_t n = 0, cap = 0;
+  up_status_t st = UP_OK;
+  int rc;
+
+  /* Read them all first: fn may call the store (whose lock is not recursive). */
+  up_store_lock(store);
+  sqlite3_stmt *stmt = up_store_stmt(store, UP_STMT_UPLOADS_ALL);
+  while (st == UP_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    if (n == cap) {
+      size_t ncap = cap ? cap * 2 : 16;
+      up_upload_t *r = realloc(rows, ncap * sizeof(*r));
+      bool *u = r ? realloc(uploaded, ncap * sizeof(*u)) : NULL;
+      if (r)
+        rows = r;
+      if (u)
+        uploaded = u;
+      if (!r || !u) {
+        st = up_error_set(err, UP_NOMEM, NULL, "Out of memory.");
+        break;
+      }
+      cap = ncap;
+    }
+    memset(&rows[n], 0, sizeof(rows[n]));
+    st = read_upload_row(stmt, &rows[n], err);
+    uploaded[n] = sqlite3_column_int(stmt, 10) != 0;
+    n++;
+  }
+  if (st == UP_OK && rc != SQLITE_DONE)
+    st = up_store_fail(store, rc, "listing upload sessions", err);
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  for (size_t i = 0; i < n; i++) {
+    if (st == UP_OK)
+      fn(ctx, &rows[i], uploaded[i]);
+    up_upload_fini(&rows[i]);
+  }
+  free(rows);
+  free(uploaded);
+  return st;
+}
+
+/* On a failure the document counts as existing: the caller would delete its file. */
+bool up_store_document_exists(up_store_t *store, const char *id)
+{
+  int rc = SQLITE_OK;
+  up_store_lock(store);
+  sqlite3_stmt *stmt = up_store_stmt(store, UP_STMT_DOCUMENT_EXISTS);
+  up_store_bind_text(stmt, 1, id, &rc);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(stmt);
+  bool exists = rc != SQLITE_DONE;
+  up_store_stmt_done(stmt);
+  up_store_unlock(store);
+  return exists;
 }

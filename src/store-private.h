@@ -76,6 +76,8 @@ typedef enum up_stmt_id {
   UP_STMT_JOB_COUNT_BY_STATE,
   UP_STMT_QUEUE_DEPTHS,
   UP_STMT_UPLOADS_ACTIVE,
+  UP_STMT_UPLOADS_ALL,
+  UP_STMT_DOCUMENT_EXISTS,
   /* store-jobs.c, written for 0003-pull-printing.sql: the job id sequence */
   UP_STMT_JOB_ID_MAX,
   UP_STMT_JOB_ID_TAKE,

@@ -351,6 +351,14 @@ up_status_t up_store_queue_depths(up_store_t *store, up_store_count_fn fn, void 
 /** Upload sessions that have not expired at now. */
 up_status_t up_store_uploads_active(up_store_t *store, up_time_t now, int64_t *n, up_error_t *err);
 
+/** fn(ctx, session, document_uploaded) for every upload session of every tenant. */
+typedef void (*up_store_upload_fn)(void *ctx, const up_upload_t *u, bool document_uploaded);
+up_status_t up_store_uploads_each(up_store_t *store, up_store_upload_fn fn, void *ctx,
+                                  up_error_t *err);
+
+/** True when a document has this id (any tenant); also when the store cannot tell. */
+bool up_store_document_exists(up_store_t *store, const char *id);
+
 /** The SQL expression of a collection's field (NULL: the store has none): for tests. */
 const char *up_store_field_sql(up_coll_t coll, const char *path);
 

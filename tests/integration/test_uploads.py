@@ -552,13 +552,67 @@ class UploadLimitTests(JobCliTestCase):
             f.seek(200000)
             f.write(data[200000:])
         os.rename(spool, os.path.join(self.data, "documents", did))
-        self.serve(base_url=base, args=["--sim-job-ms", "50"])
+        srv = self.serve(base_url=base, args=["--sim-job-ms", "50"])
+        # At its start, before any request, the server gave the content back to the session:
+        # no document file without a recorded upload.
+        self.assertTrue(srv.wait_stderr("published but not recorded"), srv.tail())
+        self.assertEqual(os.listdir(os.path.join(self.data, "documents")), [])
+        self.assertEqual(os.listdir(os.path.join(self.data, "uploads")), spools)
+        self.assertEqual(self.get_job(t, jid)["status"]["details"], ["uploadPending"])
         self.assertEqual(self.session_state(up).get("nextExpectedRanges"), ["200000-299999"])
         r = self.put_range(up, data[200000:], 200000, len(data))
         self.assertEqual(r.status, 201, r)
         got = self.download(t, jid, did).body
         self.assertEqual(len(got), len(data))
         self.assertEqual(sha256(got), sha256(data))
+
+    def test_replacing_upload_cut_between_publish_and_record_is_recorded_at_start(self):
+        # A held job's content can be replaced by a new upload. Killed between publishing the
+        # new content and recording it, the old content is gone: the new one, complete, is
+        # recorded when the server starts again.
+        base = "http://uploads.example.test"
+        self.serve(base_url=base, args=["--sim-job-ms", "50"])
+        pid, sid = self.printer_and_share()
+        t = self.share_target(sid)
+        jid, did = self.ready_job(t, b"%PDF old content")
+        new = document_bytes(5000, 12)
+        s = self.create_session(t, jid, did, len(new), name="new.pdf")
+        up = self.upload_path(s["uploadUrl"])
+        self.assertEqual(self.put_range(up, new[:1000], 0, len(new)).status, 202)
+        self.server.kill()
+        spool = os.path.join(self.data, "uploads", os.listdir(os.path.join(self.data,
+                                                                           "uploads"))[0])
+        with open(spool, "r+b") as f:
+            f.seek(1000)
+            f.write(new[1000:])
+        os.rename(spool, os.path.join(self.data, "documents", did))
+        srv = self.serve(base_url=base, args=["--sim-job-ms", "50"])
+        self.assertTrue(srv.wait_stderr("recorded now"), srv.tail())
+        doc = self.get(t.document(jid, did), token=t.token).json
+        self.assertEqual(doc["size"], len(new), doc)
+        self.assertEqual(sha256(self.download(t, jid, did).body), sha256(new))
+        self.assertEqual(os.listdir(os.path.join(self.data, "uploads")), [])
+        self.assert_error(self.put_range(up, new[1000:], 1000, len(new)), 404)
+
+    def test_document_files_of_no_document_are_removed_at_start(self):
+        # A redirect (hard link, then the transaction) or a printer's deletion (rows, then
+        # files) cut short leaves a file no document names.
+        self.serve(args=["--sim-job-ms", "50"])
+        pid, sid = self.printer_and_share()
+        t = self.share_target(sid)
+        jid, did = self.ready_job(t, b"%PDF kept")
+        self.server.kill()
+        stray = os.path.join(self.data, "documents", "0f0e0d0c-0b0a-4909-8807-060504030201")
+        with open(stray, "wb") as f:
+            f.write(b"left over")
+        other = os.path.join(self.data, "documents", "notes.txt")  # not a document id: kept
+        with open(other, "wb") as f:
+            f.write(b"x")
+        srv = self.serve(args=["--sim-job-ms", "50"])
+        self.assertTrue(srv.wait_stderr("of no document removed"), srv.tail())
+        self.assertEqual(sorted(os.listdir(os.path.join(self.data, "documents"))),
+                         sorted([did, "notes.txt"]))
+        self.assertEqual(self.download(t, jid, did).body, b"%PDF kept")
 
     def test_max_document_mb(self):
         self.serve(args=["--sim-job-ms", "50", "--max-document-mb", "1"])
