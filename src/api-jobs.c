@@ -136,6 +136,33 @@ static up_status_t reply_job(up_app_t *app, const up_request_t *req, up_response
              : up_api_nomem(err);
 }
 
+/* --job-quota: a user may create so many jobs in so many days (Graph: about 10,000 in 12);
+ * beyond, 429 quotaLimitReached with Retry-After until the oldest of them leaves the window.
+ * Applications have no quota. */
+static up_status_t check_job_quota(up_app_t *app, const up_request_t *req, up_response_t *resp,
+                                   up_error_t *err)
+{
+  const up_principal_t *who = req->principal;
+  const up_config_t *cfg = &app->config;
+  if (!cfg->job_quota || !who || who->is_app || !who->oid[0])
+    return UP_OK;
+  up_time_t window = (up_time_t)cfg->job_quota_days * 86400 * UP_TIME_TICKS_PER_SECOND;
+  up_time_t now = up_time_now(), oldest;
+  int64_t count;
+  up_status_t st = up_store_job_quota(app->store, up_api_tenant(req), who->oid, now - window,
+                                      cfg->job_quota, &count, &oldest, err);
+  if (st != UP_OK || count < (int64_t)cfg->job_quota)
+    return st;
+  int64_t wait = oldest > 0 ? (oldest + window - now) / UP_TIME_TICKS_PER_SECOND + 1 : 1;
+  char seconds[24];
+  snprintf(seconds, sizeof(seconds), "%lld", (long long)(wait > 0 ? wait : 1));
+  up_response_header(resp, "Retry-After", seconds);
+  return up_error_set(err, UP_QUOTA, NULL,
+                      "You have created %u print jobs in the last %u days, the most allowed; "
+                      "more can be created in %s seconds.",
+                      cfg->job_quota, cfg->job_quota_days, seconds);
+}
+
 UP_HANDLER(up_api_jobs_create)
 {
   queue_t q;
@@ -150,7 +177,8 @@ UP_HANDLER(up_api_jobs_create)
     st = err->status;
     goto out;
   }
-  if ((st = up_job_from_create(app, req->body, req->version, &j, err)))
+  if ((st = up_job_from_create(app, req->body, req->version, &j, err)) ||
+      (st = check_job_quota(app, req, resp, err)) != UP_OK)
     goto out;
   const up_principal_t *who = req->principal;
   up_strlcpy(j.tenant_id, up_api_tenant(req), sizeof(j.tenant_id));
@@ -442,6 +470,20 @@ UP_HANDLER(up_api_upload_create)
                       (long long)u.size, app->config.max_document_mb);
     up_error_set_target(err, "properties.size");
     goto out;
+  }
+  /* --max-upload-sessions: a user's jobs may have so many sessions open at once. */
+  if (app->config.max_upload_sessions && j.created_by_id[0]) {
+    int64_t open = 0;
+    if ((st = up_store_uploads_of_user(app->store, j.tenant_id, j.created_by_id, up_time_now(),
+                                       j.document.id, &open, err)) != UP_OK)
+      goto out;
+    if (open >= (int64_t)app->config.max_upload_sessions) {
+      st = up_error_set(err, UP_QUOTA, NULL,
+                        "The user of this job has %lld upload sessions open, the most allowed; "
+                        "finish or delete one first.",
+                        (long long)open);
+      goto out;
+    }
   }
   up_uuid_new(u.id);
   if (!make_token(u.token)) {

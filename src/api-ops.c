@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 UP_HANDLER(up_api_healthz)
 {
@@ -20,12 +21,21 @@ UP_HANDLER(up_api_healthz)
   return up_reply_text(resp, 200, "ok\n") == UP_OK ? UP_OK : up_api_nomem(err);
 }
 
+/* Below this much free space in the data folder's file system, writes are about to fail. */
+#define READY_MIN_FREE (1024 * 1024)
+
 UP_HANDLER(up_api_readyz)
 {
   (void)req;
+  struct statvfs vfs;
   up_status_t st = up_store_ready(app->store, err);
   if (st != UP_OK)
     return st;
+  if (statvfs(app->config.data_dir, &vfs) == 0 &&
+      (unsigned long long)vfs.f_bavail * vfs.f_frsize < READY_MIN_FREE)
+    return up_error_set(err, UP_UNAVAILABLE, NULL,
+                        "The data folder's file system has %llu bytes free; writes would fail.",
+                        (unsigned long long)vfs.f_bavail * vfs.f_frsize);
   return up_reply_text(resp, 200, "ready\n") == UP_OK ? UP_OK : up_api_nomem(err);
 }
 

@@ -97,6 +97,12 @@ static void unreserve(struct up_uploads *u, const char *id, int64_t start, int64
   }
 }
 
+/* A full disk (or quota) is 507; any other failure to write, 500. */
+static up_status_t io_failure(int e)
+{
+  return e == ENOSPC || e == EDQUOT || e == EFBIG ? UP_NO_SPACE : UP_INTERNAL;
+}
+
 static void spool_path(const up_app_t *app, const char *upload_id, char *out, size_t len)
 {
   snprintf(out, len, "%s/%s.part", app->uploads_dir, upload_id);
@@ -290,7 +296,7 @@ static up_status_t put_begin(up_app_t *app, const up_request_t *req, void **stat
     goto fail;
   spool_path(app, s->session.id, path, sizeof(path));
   if ((s->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-    st = up_error_set(err, UP_INTERNAL, NULL, "Cannot open the upload's spool file: %s.",
+    st = up_error_set(err, io_failure(errno), NULL, "Cannot open the upload's spool file: %s.",
                       strerror(errno));
     goto fail;
   }
@@ -313,7 +319,8 @@ static up_status_t put_chunk(void *arg, const char *data, size_t size, up_error_
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
-      return up_error_set(err, UP_INTERNAL, NULL, "Cannot write the upload: %s.", strerror(errno));
+      return up_error_set(err, io_failure(n < 0 ? errno : ENOSPC), NULL,
+                          "Cannot write the upload: %s.", strerror(n < 0 ? errno : ENOSPC));
     s->written += n;
     data += n;
     size -= (size_t)n;
@@ -330,7 +337,8 @@ static up_status_t publish(up_app_t *app, put_state_t *s, up_error_t *err)
   spool_path(app, s->session.id, from, sizeof(from));
   document_path(app, s->session.document_id, to, sizeof(to));
   if (fsync(s->fd) != 0 || rename(from, to) != 0)
-    return up_error_set(err, UP_INTERNAL, NULL, "Cannot store the document: %s.", strerror(errno));
+    return up_error_set(err, io_failure(errno), NULL, "Cannot store the document: %s.",
+                        strerror(errno));
   int dir = open(app->documents_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     fsync(dir);
@@ -354,7 +362,8 @@ UP_HANDLER(up_api_upload_put)
                         (long long)s->start, (long long)s->end);
   /* The bytes are on disk before the range counts as received. */
   if (fdatasync(s->fd) != 0)
-    return up_error_set(err, UP_INTERNAL, NULL, "Cannot write the upload: %s.", strerror(errno));
+    return up_error_set(err, io_failure(errno), NULL, "Cannot write the upload: %s.",
+                        strerror(errno));
   pthread_mutex_lock(&app->uploads->lock);
   if ((st = up_store_upload_get(app->store, s->session.id, &fresh, err)) != UP_OK) {
     st = up_error_set(err, UP_NOT_FOUND, NULL, "The upload session was deleted during the upload.");

@@ -82,6 +82,32 @@ static const opt_t options[] = {
      "tokens signed by --trust-jwks keys must carry this aud (default: Microsoft Graph)"},
     {"clock-skew", OPT_UINT, FIELD(clock_skew), 0, 3600, "SECONDS",
      "leeway on the exp and nbf of every token (default 30)"},
+    {"max-header-kb", OPT_UINT, FIELD(max_header_kb), 1, 1024, "N",
+     "largest request line and headers beyond the URL, in KiB; more gets 431 and the connection "
+     "closed (default 48)"},
+    {"max-json-depth", OPT_UINT, FIELD(max_json_depth), 2, 1000, "N",
+     "deepest nesting of objects and arrays in a JSON body; deeper gets 400 (default 64)"},
+    {"max-query-options", OPT_UINT, FIELD(max_query_options), 1, 1000, "N",
+     "most parameters in a query string; more gets 400 (default 32)"},
+    {"max-connections", OPT_UINT, FIELD(max_connections), 1, 100000, "N",
+     "open connections in all; more are closed at once (default 1024)"},
+    {"max-connections-per-ip", OPT_UINT, FIELD(max_connections_ip), 0, 100000, "N",
+     "open connections per client address; more are closed at once (default 512, 0: no limit)"},
+    {"max-in-flight", OPT_UINT, FIELD(max_in_flight), 1, 100000, "N",
+     "requests in progress at once; more get 503 with Retry-After at once (default 512)"},
+    {"idle-timeout-s", OPT_UINT, FIELD(idle_timeout_s), 1, 3600, "N",
+     "a connection silent this long is closed, in seconds (default 60)"},
+    {"request-timeout-s", OPT_UINT, FIELD(request_timeout_s), 1, 86400, "N",
+     "a request whose headers or body are still arriving after this long gets 408 and the "
+     "connection closed, in seconds (default 300)"},
+    {"job-quota", OPT_UINT, FIELD(job_quota), 0, 10000000, "N",
+     "jobs one user may create in --job-quota-days days (applications have no quota); more get 429 "
+     "quotaLimitReached (default 10000, Graph's; 0: no quota)"},
+    {"job-quota-days", OPT_UINT, FIELD(job_quota_days), 1, 365, "D",
+     "the window of --job-quota, in days (default 12)"},
+    {"max-upload-sessions", OPT_UINT, FIELD(max_upload_sessions), 0, 1000000, "N",
+     "open upload sessions on one user's jobs; more get 429 quotaLimitReached "
+     "(default 100, 0: no limit)"},
     {"rate-limit", OPT_RATE, FIELD(rate_limit), 0, 0, "N/SECONDS",
      "at most N requests per SECONDS seconds per application and per user, then 429 with "
      "Retry-After (default off)"},
@@ -102,6 +128,17 @@ void up_config_defaults(up_config_t *cfg)
   cfg->upload_expiry_s = 86400;
   cfg->task_timeout_s = 86400;
   cfg->clock_skew = UP_DEFAULT_CLOCK_SKEW;
+  cfg->max_header_kb = 48;
+  cfg->max_json_depth = 64;
+  cfg->max_query_options = 32;
+  cfg->max_connections = 1024;
+  cfg->max_connections_ip = 512;
+  cfg->max_in_flight = 512;
+  cfg->idle_timeout_s = 60;
+  cfg->request_timeout_s = 300;
+  cfg->job_quota = 10000;
+  cfg->job_quota_days = 12;
+  cfg->max_upload_sessions = 100;
 }
 
 /* "HOST:PORT", "[v6]:PORT" or ":PORT". */

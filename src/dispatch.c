@@ -98,7 +98,7 @@ static bool blank(const char *s, size_t n)
 
 /* Turns the body into req->body according to the route's body kind. */
 static up_status_t read_body(const up_route_t *route, const up_body_t *b, up_request_t *req,
-                             up_error_t *err)
+                             unsigned max_depth, up_error_t *err)
 {
   if (route->body == UP_BODY_STREAM)
     return UP_OK; /* the stream operations had the body */
@@ -119,6 +119,9 @@ static up_status_t read_body(const up_route_t *route, const up_body_t *b, up_req
     return up_error_set(err, UP_UNSUPPORTED_MEDIA, NULL,
                         "Content-Type '%.100s' is not supported here; use application/json.",
                         ct ? ct : "(none)");
+  if (up_json_depth(b->data, b->len, max_depth) > max_depth)
+    return up_error_set(err, UP_INVALID, NULL, "The JSON body is nested deeper than %u levels.",
+                        max_depth);
   return up_json_parse_body(b->data, b->len, &req->body, err);
 }
 
@@ -201,6 +204,17 @@ void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, con
   ex->has_body = declared_length > 0 ||
                  (declared_length < 0 && up_request_header(&ex->req, "Transfer-Encoding"));
 
+  /* Too many requests in progress (server.c): refused at once, before any other work. */
+  if (ex->overloaded) {
+    up_error_set(&err, UP_UNAVAILABLE, NULL,
+                 "The server has %u requests in progress, its limit; retry after the time "
+                 "Retry-After gives.",
+                 app->config.max_in_flight);
+    fail(ex, &err);
+    ex->has_retry_after = true;
+    ex->retry_after = 1;
+    return;
+  }
   if (url_len > (size_t)app->config.max_url_kb * 1024 || !raw_url) {
     up_error_set(&err, UP_URI_TOO_LONG, NULL,
                  "The request URL is %zu bytes long; the limit is %u KiB.", url_len,
@@ -256,6 +270,12 @@ void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, con
       return;
     }
   }
+  if (qs && up_query_count(qs + 1) > app->config.max_query_options) {
+    up_error_set(&err, UP_INVALID, "BadRequest",
+                 "The query string has more than %u parameters.", app->config.max_query_options);
+    fail(ex, &err);
+    return;
+  }
   if (up_query_parse(qs ? qs + 1 : NULL, &ex->query, &err) != UP_OK ||
       up_query_check_supported(&ex->query, route->query, &err) != UP_OK) {
     fail(ex, &err);
@@ -272,8 +292,19 @@ void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, con
   }
 }
 
+void up_exchange_timeout(up_exchange_t *ex, unsigned seconds)
+{
+  up_error_t err;
+  up_error_set(&err, UP_REQUEST_TIMEOUT, NULL,
+               "The request did not arrive within %u seconds; the connection is closed.", seconds);
+  ex->err = err; /* in place of any earlier failure: this is what ends the request */
+  ex->close_after = true;
+}
+
 bool up_exchange_answer_now(const up_exchange_t *ex)
 {
+  if (ex->overloaded || ex->err.status == UP_REQUEST_TIMEOUT)
+    return true;
   /* A URL over the limit is answered like any other failure, after the request (the
    * connection stays open), unless a body follows: that is not read. */
   if (ex->err.status == UP_URI_TOO_LONG)
@@ -384,7 +415,8 @@ void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
   up_error_clear(&err);
 
   if (ex->err.status == UP_OK && ex->routed) {
-    if (read_body(ex->m.route, &ex->body, &ex->req, &err) != UP_OK) {
+    if (read_body(ex->m.route, &ex->body, &ex->req, ex->app->config.max_json_depth, &err) !=
+        UP_OK) {
       fail(ex, &err);
     } else {
       resp.status = 200;
@@ -432,6 +464,11 @@ void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
       char seconds[16];
       snprintf(seconds, sizeof(seconds), "%u", ex->retry_after);
       add_header(out, "Retry-After", seconds);
+    } else {
+      /* A handler's failure may say when to retry (a quota): its Retry-After goes along. */
+      for (size_t i = 0; i < resp.n_headers; i++)
+        if (strcasecmp(resp.headers[i].name, "Retry-After") == 0)
+          add_header(out, "Retry-After", resp.headers[i].value);
     }
     if (ex->err.status == UP_METHOD_NOT_ALLOWED) {
       char allow[128] = "";
@@ -448,6 +485,8 @@ void up_exchange_finish(up_exchange_t *ex, up_answer_t *out)
   if (resp.fd >= 0)
     close(resp.fd);
   common_headers(out, ex->request_id, ex->req.client_request_id);
+  if (ex->close_after)
+    add_header(out, "Connection", "close");
   observe(ex, out);
   const char *where = ex->m.path ? ex->m.path : "(unrouted)";
   if (out->status >= 500 && !ex->simulated)

@@ -62,6 +62,8 @@ typedef struct up_exchange {
   uint64_t bytes_in;        /**< body bytes received */
   bool nested;              /**< a request of a batch: counted, but no access log line of its
                                  own (the batch has one) */
+  bool overloaded;          /**< set before begin: too many requests in progress, 503 */
+  bool close_after;         /**< the connection closes after the answer */
 } up_exchange_t;
 
 /** Headers are in: routes, authenticates, checks permissions, applies the simulated
@@ -70,6 +72,10 @@ typedef struct up_exchange {
  *  answered 414. Failures are kept for the answer. */
 void up_exchange_begin(up_app_t *app, up_exchange_t *ex, const char *method, const char *raw_url,
                        size_t url_len, int64_t declared_length, up_header_fn header, void *glue);
+
+/** The request took longer than --request-timeout-s to arrive: 408, and the connection is
+ *  closed after the answer. */
+void up_exchange_timeout(up_exchange_t *ex, unsigned seconds);
 
 /** True when the answer must go now, before the body is read (the body is too large). */
 bool up_exchange_answer_now(const up_exchange_t *ex);

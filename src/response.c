@@ -31,6 +31,9 @@ static const struct {
     [UP_INTERNAL] = {500, "generalException"},
     [UP_UNAVAILABLE] = {503, "serviceNotAvailable"},
     [UP_GATEWAY_TIMEOUT] = {504, "gatewayTimeout"},
+    [UP_REQUEST_TIMEOUT] = {408, "requestTimeout"},
+    [UP_QUOTA] = {429, "quotaLimitReached"},
+    [UP_NO_SPACE] = {507, "quotaLimitReached"},
 };
 
 int up_status_http(up_status_t st)

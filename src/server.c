@@ -59,6 +59,7 @@ struct req_ctx {
   bool delayed;          /* the answer was delayed (once) */
   int64_t due_ms;        /* up_monotonic_ms when a delayed answer is due */
   req_ctx_t *next_delay; /* srv->delayed list */
+  int64_t begun_ms;      /* up_monotonic_ms when the request line was in */
   char *raw_url;         /* path and query as sent; NULL when over the limit */
   size_t raw_url_len;
   up_exchange_t ex; /* the request in progress */
@@ -73,6 +74,7 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
     return NULL;
   atomic_fetch_add(&srv->in_flight, 1);
   ctx->con = con;
+  ctx->begun_ms = up_monotonic_ms();
   ctx->raw_url_len = strlen(uri);
   if (ctx->raw_url_len <= (size_t)srv->app->config.max_url_kb * 1024)
     ctx->raw_url = strdup(uri);
@@ -208,6 +210,12 @@ static void stop_delays(up_server_t *srv)
   pthread_join(srv->delay_thread, NULL);
 }
 
+/* True once the request has taken longer than --request-timeout-s to arrive. */
+static bool timed_out(const up_server_t *srv, const req_ctx_t *ctx)
+{
+  return up_monotonic_ms() - ctx->begun_ms > (int64_t)srv->app->config.request_timeout_s * 1000;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -230,15 +238,36 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con, const ch
       declared = (*cl && !*end && v <= INT64_MAX) ? (int64_t)v : INT64_MAX;
     }
     ctx->started = true;
+    /* Overload: beyond --max-in-flight requests in progress (this one counted), 503 at once
+     * rather than a queue without bound. */
+    if ((unsigned)atomic_load(&srv->in_flight) > srv->app->config.max_in_flight)
+      ctx->ex.overloaded = true;
     up_exchange_begin(srv->app, &ctx->ex, method, ctx->raw_url, ctx->raw_url_len, declared,
                       header_lookup, ctx);
+    if (timed_out(srv, ctx))
+      up_exchange_timeout(&ctx->ex, srv->app->config.request_timeout_s);
     if (up_exchange_answer_now(&ctx->ex))
       return send_answer(ctx);
     return MHD_YES;
   }
   if (*upload_data_size) {
-    if (!ctx->answered)
+    if (!ctx->answered) {
+      /* A body trickling in (slowloris): at the deadline the connection is closed. No answer
+       * can be queued while a body is being received (libmicrohttpd), so the 408 goes to the
+       * access log and /metrics only. */
+      if (timed_out(srv, ctx)) {
+        up_answer_t a;
+        up_exchange_timeout(&ctx->ex, srv->app->config.request_timeout_s);
+        up_exchange_finish(&ctx->ex, &a);
+        free(a.body);
+        if (a.fd >= 0)
+          close(a.fd);
+        ctx->answered = true;
+        *upload_data_size = 0;
+        return MHD_NO;
+      }
       up_exchange_body(&ctx->ex, upload_data, *upload_data_size);
+    }
     *upload_data_size = 0;
     return MHD_YES;
   }
@@ -358,13 +387,16 @@ up_status_t up_server_start(up_server_t *srv, up_app_t *app, up_error_t *err)
   srv->delay_running = true;
   /* Memory per connection bounds the request line and headers: the URL limit plus room for
    * headers, so that our own 414 (a Graph error) answers before libmicrohttpd's. */
-  size_t mem = (size_t)app->config.max_url_kb * 1024 + 48 * 1024;
+  size_t mem = (size_t)app->config.max_url_kb * 1024 + (size_t)app->config.max_header_kb * 1024;
+  /* Connections: in all, per client address (0: no limit), and how long one may stay silent. */
   srv->daemon = MHD_start_daemon(
       flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
       MHD_OPTION_LISTEN_SOCKET, srv->fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->config.threads,
       MHD_OPTION_URI_LOG_CALLBACK, uri_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-      MHD_OPTION_END);
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_CONNECTION_TIMEOUT,
+      (unsigned)app->config.idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned)app->config.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      (unsigned)app->config.max_connections_ip, MHD_OPTION_END);
   if (!srv->daemon)
     return up_error_set(err, UP_INTERNAL, NULL, "cannot start the HTTP server on port %u",
                         srv->port);

@@ -82,8 +82,10 @@ const char *const up_store_jobs_sql[UP_STMT_COUNT] = {
     [UP_STMT_DOCUMENT_GET] = "SELECT " DOCUMENT_COLS " FROM documents d "
                              "JOIN jobs j ON j.id = d.job_id WHERE j.tenant_id = ?1 AND d.id = ?2",
     [UP_STMT_DOCUMENT_SET_DOWNLOADED] =
-        "UPDATE documents SET downloaded_at = ?3 "
-        "WHERE id = ?2 AND job_id IN (SELECT id FROM jobs WHERE tenant_id = ?1)",
+        /* EXISTS, not "job_id IN (SELECT id FROM jobs WHERE tenant_id = ?1)": that builds the
+         * list of every job of the tenant on each call. */
+        "UPDATE documents SET downloaded_at = ?3 WHERE id = ?2 AND "
+        "EXISTS (SELECT 1 FROM jobs j WHERE j.id = documents.job_id AND j.tenant_id = ?1)",
     [UP_STMT_PRINTER_DOCUMENTS] = "SELECT d.id FROM documents d JOIN jobs j ON j.id = d.job_id "
                                   "WHERE j.tenant_id = ?1 AND j.printer_id = ?2 ORDER BY j.id",
 
@@ -122,6 +124,15 @@ const char *const up_store_jobs_sql[UP_STMT_COUNT] = {
                             "FROM documents d WHERE d.id = uploads.document_id) "
                             "FROM uploads ORDER BY id",
     [UP_STMT_DOCUMENT_EXISTS] = "SELECT 1 FROM documents WHERE id = ?1",
+    /* Quotas (0005-quotas.sql's index): a user's jobs since ?3, counted up to ?4; the oldest. */
+    [UP_STMT_JOB_QUOTA_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE tenant_id = ?1 "
+                                "AND created_by_id = ?2 AND created_at >= ?3 LIMIT ?4)",
+    [UP_STMT_JOB_QUOTA_OLDEST] = "SELECT min(created_at) FROM jobs WHERE tenant_id = ?1 "
+                                 "AND created_by_id = ?2 AND created_at >= ?3",
+    /* Open sessions of a user's jobs but those of document ?4 (a new session replaces them). */
+    [UP_STMT_UPLOADS_OF_USER] = "SELECT count(*) FROM uploads u JOIN jobs j ON j.id = u.job_id "
+                                "WHERE j.tenant_id = ?1 AND j.created_by_id = ?2 "
+                                "AND u.expires_at > ?3 AND u.document_id <> ?4",
 };
 
 /* The job id sequence: the largest id ever handed out, by jobs (AUTOINCREMENT: also the
@@ -1000,4 +1011,64 @@ bool up_store_document_exists(up_store_t *store, const char *id)
   up_store_stmt_done(stmt);
   up_store_unlock(store);
   return exists;
+}
+
+/* --- quotas --- */
+
+/* Steps a one-integer statement (bound by the caller) into *out, under the store's lock. */
+static up_status_t one_int64(up_store_t *store, sqlite3_stmt *stmt, int rc, int64_t *out,
+                             const char *what, up_error_t *err)
+{
+  up_status_t st = UP_OK;
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW)
+    *out = sqlite3_column_int64(stmt, 0);
+  else
+    st = up_store_fail(store, rc, what, err);
+  up_store_stmt_done(stmt);
+  return st;
+}
+
+up_status_t up_store_job_quota(up_store_t *store, const char *tenant, const char *user,
+                               up_time_t since, int64_t limit, int64_t *count, up_time_t *oldest,
+                               up_error_t *err)
+{
+  int rc = SQLITE_OK;
+  *count = 0;
+  *oldest = UP_TIME_NULL;
+  up_store_lock(store);
+  sqlite3_stmt *stmt = up_store_stmt(store, UP_STMT_JOB_QUOTA_COUNT);
+  up_store_bind_text(stmt, 1, tenant, &rc);
+  up_store_bind_text(stmt, 2, user, &rc);
+  up_store_bind_int64(stmt, 3, since, &rc);
+  up_store_bind_int64(stmt, 4, limit, &rc);
+  up_status_t st = one_int64(store, stmt, rc, count, "counting a user's jobs", err);
+  if (st == UP_OK && *count >= limit) {
+    rc = SQLITE_OK;
+    stmt = up_store_stmt(store, UP_STMT_JOB_QUOTA_OLDEST);
+    up_store_bind_text(stmt, 1, tenant, &rc);
+    up_store_bind_text(stmt, 2, user, &rc);
+    up_store_bind_int64(stmt, 3, since, &rc);
+    st = one_int64(store, stmt, rc, oldest, "finding a user's oldest job", err);
+  }
+  up_store_unlock(store);
+  return st;
+}
+
+up_status_t up_store_uploads_of_user(up_store_t *store, const char *tenant, const char *user,
+                                     up_time_t now, const char *except_document, int64_t *count,
+                                     up_error_t *err)
+{
+  int rc = SQLITE_OK;
+  *count = 0;
+  up_store_lock(store);
+  sqlite3_stmt *stmt = up_store_stmt(store, UP_STMT_UPLOADS_OF_USER);
+  up_store_bind_text(stmt, 1, tenant, &rc);
+  up_store_bind_text(stmt, 2, user, &rc);
+  up_store_bind_int64(stmt, 3, now, &rc);
+  up_store_bind_text(stmt, 4, except_document, &rc);
+  up_status_t st = one_int64(store, stmt, rc, count, "counting a user's upload sessions", err);
+  up_store_unlock(store);
+  return st;
 }

@@ -78,6 +78,9 @@ typedef enum up_stmt_id {
   UP_STMT_UPLOADS_ACTIVE,
   UP_STMT_UPLOADS_ALL,
   UP_STMT_DOCUMENT_EXISTS,
+  UP_STMT_JOB_QUOTA_COUNT,
+  UP_STMT_JOB_QUOTA_OLDEST,
+  UP_STMT_UPLOADS_OF_USER,
   /* store-jobs.c, written for 0003-pull-printing.sql: the job id sequence */
   UP_STMT_JOB_ID_MAX,
   UP_STMT_JOB_ID_TAKE,

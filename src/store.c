@@ -81,6 +81,8 @@ up_status_t up_store_fail(up_store_t *store, int rc, const char *what, up_error_
     st = UP_CONFLICT;
   else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
     st = UP_NOT_FOUND;
+  else if ((rc & 0xff) == SQLITE_FULL)
+    st = UP_NO_SPACE; /* the disk is full: nothing was written */
   /* The connection's message is more precise, when it is about this failure. */
   if (store && store->db && sqlite3_extended_errcode(store->db) == rc)
     msg = sqlite3_errmsg(store->db);
@@ -997,4 +999,35 @@ int up_store_schema_version(up_store_t *store)
     version = -1;
   up_store_unlock(store);
   return version;
+}
+
+up_status_t up_store_plans(up_store_t *store, up_store_plan_fn fn, void *ctx, up_error_t *err)
+{
+  up_status_t st = UP_OK;
+  up_store_lock(store);
+  for (int id = UP_STMT_CORE_END; id < UP_STMT_COUNT && st == UP_OK; id++) {
+    if (!store->stmts[id])
+      continue; /* written for a migration this store lacks */
+    const char *sql = sqlite3_sql(store->stmts[id]);
+    char *explain = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *q = NULL;
+    char plan[2048] = "";
+    size_t len = 0;
+    int rc = explain ? sqlite3_prepare_v2(store->db, explain, -1, &q, NULL) : SQLITE_NOMEM;
+    while (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+      const char *detail = (const char *)sqlite3_column_text(q, 3);
+      int n =
+          snprintf(plan + len, sizeof(plan) - len, "%s%s", len ? "; " : "", detail ? detail : "");
+      if (n > 0)
+        len = len + (size_t)n < sizeof(plan) ? len + (size_t)n : sizeof(plan) - 1;
+    }
+    if (rc != SQLITE_OK)
+      st = up_error_set(err, UP_DB, NULL, "explaining %s: %s", sql, sqlite3_errmsg(store->db));
+    else
+      fn(ctx, sql, plan);
+    sqlite3_finalize(q);
+    sqlite3_free(explain);
+  }
+  up_store_unlock(store);
+  return st;
 }

@@ -365,3 +365,41 @@ bool up_mkdir_p(const char *path, int mode)
   }
   return mkdir(path, (mode_t)mode) == 0 || errno == EEXIST;
 }
+
+unsigned up_json_depth(const char *data, size_t len, unsigned limit)
+{
+  unsigned depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < len && deepest <= limit; i++) {
+    char c = data[i];
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > deepest)
+        deepest = depth;
+    } else if ((c == '}' || c == ']') && depth) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+size_t up_query_count(const char *qs)
+{
+  size_t n = 0;
+  for (const char *p = qs; p && *p;) {
+    const char *amp = strchr(p, '&');
+    size_t len = amp ? (size_t)(amp - p) : strlen(p);
+    if (len)
+      n++;
+    if (!amp)
+      break;
+    p = amp + 1;
+  }
+  return n;
+}

@@ -1330,6 +1330,49 @@ START_TEST(test_group_commit)
 }
 END_TEST
 
+/* Statements that may read a whole table or index: each runs at start, in housekeeping or for
+ * /metrics, never per request. */
+static const char *const full_scans_allowed[] = {
+    "SELECT DISTINCT printer_id FROM jobs WHERE state = 'pending'",  /* devices, at start */
+    "WHERE j.state IN ('processing', 'stopped')",                    /* devices, at start */
+    "SELECT state, count(*) FROM jobs",                              /* /metrics */
+    "SELECT printer_id, count(*) FROM jobs WHERE state = 'pending'", /* /metrics */
+    "FROM uploads ORDER BY id",                                      /* recovery at start */
+    "SELECT count(*) FROM uploads WHERE expires_at",                 /* /metrics */
+    NULL};
+
+static void check_plan(void *ctx, const char *sql, const char *plan)
+{
+  int *n = ctx;
+  (*n)++;
+  for (const char *const *a = full_scans_allowed; *a; a++)
+    if (strstr(sql, *a))
+      return;
+  /* A full scan of a table that grows with use, or a list built from one, per request. */
+  static const char *const big[] = {"jobs", "documents", "uploads", "downloads", "tasks", NULL};
+  for (const char *const *t = big; *t; t++) {
+    char scan[64];
+    snprintf(scan, sizeof(scan), "SCAN %s", *t);
+    const char *p = strstr(plan, scan);
+    bool whole = p && (p[strlen(scan)] == '\0' || p[strlen(scan)] == ';' || p[strlen(scan)] == ' ');
+    char alias[64];
+    snprintf(alias, sizeof(alias), "SCAN %c ", (*t)[0]);
+    ck_assert_msg(!whole && !strstr(plan, alias), "full scan in \"%s\": %s", sql, plan);
+  }
+  ck_assert_msg(!strstr(plan, "LIST SUBQUERY"), "a list built per call in \"%s\": %s", sql, plan);
+}
+
+/* No statement of the registry reads a whole growing table (the plans of an empty store:
+ * SQLite's choice of index does not depend on the data without ANALYZE). */
+START_TEST(test_no_full_scans)
+{
+  up_error_t err = {0};
+  int n = 0;
+  ck_assert_int_eq(up_store_plans(store, check_plan, &n, &err), UP_OK);
+  ck_assert_int_gt(n, 60);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
   Suite *s = suite_create("store");
@@ -1341,6 +1384,7 @@ static Suite *store_suite(void)
   tcase_add_test(tc, test_open_reopen_noop);
   tcase_add_test(tc, test_open_newer_refused);
   tcase_add_test(tc, test_survives_reopen);
+  tcase_add_test(tc, test_no_full_scans);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("migrations");

@@ -38,6 +38,9 @@ typedef enum up_status {
   UP_INTERNAL,           /**< 500 */
   UP_UNAVAILABLE,        /**< 503 serviceNotAvailable */
   UP_GATEWAY_TIMEOUT,    /**< 504 gatewayTimeout */
+  UP_REQUEST_TIMEOUT,    /**< 408 requestTimeout: the request did not arrive in time */
+  UP_QUOTA,              /**< 429 quotaLimitReached: a per-user quota is used up */
+  UP_NO_SPACE,           /**< 507 quotaLimitReached: the disk is full */
   UP_STATUS_COUNT
 } up_status_t;
 

@@ -37,6 +37,18 @@ typedef struct up_config {
   unsigned clock_skew;        /**< --clock-skew: leeway on exp and nbf of every token, seconds */
   unsigned rate_limit;        /**< --rate-limit N/SECONDS: N (0: off) */
   unsigned rate_window_s;     /**< --rate-limit N/SECONDS: SECONDS */
+  /* Limits (reliability): every length and count from the network is bounded. */
+  unsigned max_header_kb;       /**< --max-header-kb: request line and headers beyond the URL */
+  unsigned max_json_depth;      /**< --max-json-depth: nesting of a JSON body */
+  unsigned max_query_options;   /**< --max-query-options: parameters in a query string */
+  unsigned max_connections;     /**< --max-connections: open connections in all */
+  unsigned max_connections_ip;  /**< --max-connections-per-ip (0: no limit) */
+  unsigned max_in_flight;       /**< --max-in-flight: requests in progress; then 503 */
+  unsigned idle_timeout_s;      /**< --idle-timeout-s: a silent connection is closed */
+  unsigned request_timeout_s;   /**< --request-timeout-s: a request still arriving gets 408 */
+  unsigned job_quota;           /**< --job-quota: jobs a user may create per window (0: off) */
+  unsigned job_quota_days;      /**< --job-quota-days: the window */
+  unsigned max_upload_sessions; /**< --max-upload-sessions: open sessions per user (0: off) */
 } up_config_t;
 
 /** Fills the defaults. */

@@ -351,6 +351,17 @@ up_status_t up_store_queue_depths(up_store_t *store, up_store_count_fn fn, void 
 /** Upload sessions that have not expired at now. */
 up_status_t up_store_uploads_active(up_store_t *store, up_time_t now, int64_t *n, up_error_t *err);
 
+/** Jobs user created in tenant since then, counted up to limit; when count reaches limit,
+ *  oldest is the creation time of the oldest of them (when the quota frees a place). */
+up_status_t up_store_job_quota(up_store_t *store, const char *tenant, const char *user,
+                               up_time_t since, int64_t limit, int64_t *count, up_time_t *oldest,
+                               up_error_t *err);
+
+/** Upload sessions still open at now of the jobs user created, but those of one document. */
+up_status_t up_store_uploads_of_user(up_store_t *store, const char *tenant, const char *user,
+                                     up_time_t now, const char *except_document, int64_t *count,
+                                     up_error_t *err);
+
 /** fn(ctx, session, document_uploaded) for every upload session of every tenant. */
 typedef void (*up_store_upload_fn)(void *ctx, const up_upload_t *u, bool document_uploaded);
 up_status_t up_store_uploads_each(up_store_t *store, up_store_upload_fn fn, void *ctx,
@@ -358,6 +369,12 @@ up_status_t up_store_uploads_each(up_store_t *store, up_store_upload_fn fn, void
 
 /** True when a document has this id (any tenant); also when the store cannot tell. */
 bool up_store_document_exists(up_store_t *store, const char *id);
+
+/** fn(ctx, sql, plan) for every statement of the registry: its text and SQLite's query plan
+ *  (the detail lines of EXPLAIN QUERY PLAN joined by "; "). For tests that keep every
+ *  statement off full scans. */
+typedef void (*up_store_plan_fn)(void *ctx, const char *sql, const char *plan);
+up_status_t up_store_plans(up_store_t *store, up_store_plan_fn fn, void *ctx, up_error_t *err);
 
 /** The SQL expression of a collection's field (NULL: the store has none): for tests. */
 const char *up_store_field_sql(up_coll_t coll, const char *path);

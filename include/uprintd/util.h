@@ -48,6 +48,13 @@ bool up_str_set(char **p, const char *s);
 /** Number of Unicode code points in a UTF-8 string (invalid bytes count one each). */
 size_t up_utf8_length(const char *s);
 
+/** The deepest nesting of objects and arrays in a JSON text (brackets in strings do not
+ *  count); stops counting at limit + 1. */
+unsigned up_json_depth(const char *data, size_t len, unsigned limit);
+
+/** Parameters in a query string (its '&'-separated parts that are not empty). */
+size_t up_query_count(const char *qs);
+
 /** Replaces, in place, every byte of s that does not belong to a well-formed UTF-8 sequence
  *  (a stray continuation byte, a truncated, overlong or surrogate sequence, beyond U+10FFFF)
  *  with '?'. The result is valid UTF-8 and no longer than s. */

@@ -42,6 +42,7 @@ MODULES = [
     "test_batch",
     "test_resilience",
     "test_operations",
+    "test_limits",
 ]
 
 
