@@ -11,10 +11,14 @@ BENCH_BUILD ?= build-bench
 DEB_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
                uuid-dev check libjwt-dev libssl-dev python3 python3-jsonschema python3-yaml curl \
                openssl
+# ... the fuzz harnesses (tests/fuzz): clang with libFuzzer's runtime.
+FUZZ_DEB_PACKAGES = clang libclang-rt-14-dev
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
 # ... and the benchmarks (bench/): the load generator and the plotter.
 BENCH_DEB_PACKAGES = wrk gnuplot-nox
 
-.PHONY: all deps build run test test-plain test-san clean bench bench-smoke bench-deps bench-build
+.PHONY: all deps build run test test-plain test-san clean bench bench-smoke bench-deps bench-build fuzz
 
 all: build
 
@@ -80,3 +84,10 @@ bench-smoke:
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) $(BENCH_BUILD)
+
+# Fuzzing (tests/fuzz/README.md): every harness built with clang, libFuzzer, ASan and UBSan, then
+# run FUZZ_SECONDS seconds each on a scratch copy of its seeds; a crash fails the target.
+fuzz: deps
+	$(call install_missing,$(FUZZ_DEB_PACKAGES))
+	tests/fuzz/build.sh $(FUZZ_BUILD)
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)

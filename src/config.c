@@ -107,7 +107,7 @@ static const opt_t options[] = {
      "the window of --job-quota, in days (default 12)"},
     {"max-upload-sessions", OPT_UINT, FIELD(max_upload_sessions), 0, 1000000, "N",
      "open upload sessions on one user's jobs; more get 429 quotaLimitReached "
-     "(default 100, 0: no limit)"},
+     "(default 1000, 0: no limit)"},
     {"rate-limit", OPT_RATE, FIELD(rate_limit), 0, 0, "N/SECONDS",
      "at most N requests per SECONDS seconds per application and per user, then 429 with "
      "Retry-After (default off)"},
@@ -138,7 +138,7 @@ void up_config_defaults(up_config_t *cfg)
   cfg->request_timeout_s = 300;
   cfg->job_quota = 10000;
   cfg->job_quota_days = 12;
-  cfg->max_upload_sessions = 100;
+  cfg->max_upload_sessions = 1000;
 }
 
 /* "HOST:PORT", "[v6]:PORT" or ":PORT". */

@@ -153,7 +153,9 @@ class Driver:
     # --- the server -------------------------------------------------------------------------
 
     def start(self):
-        args = ["--sim-job-ms", str(SIM_JOB_MS), "--access-log", "off",
+        # No quotas: one user creates thousands of jobs and abandons upload sessions on purpose.
+        args = ["--sim-job-ms", str(SIM_JOB_MS), "--access-log", "off", "--job-quota", "0",
+                "--max-upload-sessions", "0",
                 "--durability", self.args.durability]
         self.server = Server(self.data, args=args, base_url=BASE).start()
         self.port = self.server.port

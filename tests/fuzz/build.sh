@@ -31,7 +31,7 @@ for src in "$root"/src/*.c "$out/up-embedded.c"; do
   objs="$objs $out/obj/$name.o"
 done
 
-for h in fuzz-dispatch fuzz-json-models fuzz-token; do
+for h in fuzz-dispatch fuzz-json-models fuzz-token fuzz-parsers; do
   $CC $CFLAGS -fsanitize=fuzzer "$here/$h.c" $objs $LIBS -o "$out/$h"
   echo "built $out/$h"
 done
