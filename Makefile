@@ -18,7 +18,8 @@ FUZZ_SECONDS ?= 60
 # ... and the benchmarks (bench/): the load generator and the plotter.
 BENCH_DEB_PACKAGES = wrk gnuplot-nox
 
-.PHONY: all deps build run test test-plain test-san clean bench bench-smoke bench-deps bench-build fuzz
+.PHONY: all deps build run test test-plain test-san test-valgrind clean bench bench-smoke bench-deps \
+        bench-build fuzz
 
 all: build
 
@@ -55,6 +56,12 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory test-san
+
+# The unit suites under valgrind memcheck (zero errors, zero definite or indirect leaks);
+# VALGRIND_INTEGRATION=1 also runs the integration suite with every server under memcheck (slow).
+test-valgrind: build
+	$(call install_missing,valgrind)
+	tests/valgrind.sh $(BUILD) $(if $(VALGRIND_INTEGRATION),--integration)
 
 test-san: deps
 	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DUP_SANITIZE=ON

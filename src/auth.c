@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -684,6 +685,23 @@ static unsigned char *b64url_decode(const char *s, size_t len, size_t *out_len)
   buf[o] = '\0';
   *out_len = o;
   return buf;
+}
+
+/* True when sig_b64 (the signature segment) is the HMAC-SHA256 of signed[0..len) with the local
+ * key. Compared in constant time: libjwt compares signatures with strcmp, so it only sees
+ * tokens whose signature has already passed here. */
+static bool hs256_signature_ok(const up_keyring_t *k, const char *signed_part, size_t len,
+                               const char *sig_b64, size_t sig_len)
+{
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  size_t mac_len = 0, got_len = 0;
+  unsigned char *got = b64url_decode(sig_b64, sig_len, &got_len);
+  bool ok = got &&
+            EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, k->key, KEY_SIZE,
+                      (const unsigned char *)signed_part, len, mac, sizeof(mac), &mac_len) &&
+            mac_len == 32 && got_len == 32 && CRYPTO_memcmp(mac, got, 32) == 0;
+  free(got);
+  return ok;
 }
 
 /* Decodes one token segment as a JSON object; NULL when it is not one. */
@@ -1407,7 +1425,7 @@ static bool cache_get(const up_keyring_t *k, const char *token, size_t len, uint
     return false;
   pthread_mutex_lock(&c->lock);
   cached_token_t *e = &c->slots[hash % CACHE_SLOTS];
-  if (e->token && e->hash == hash && e->len == len && memcmp(e->token, token, len) == 0 &&
+  if (e->token && e->hash == hash && e->len == len && up_mem_equal_ct(e->token, token, len) &&
       e->exp > now - (int64_t)k->clock_skew && now >= e->verified_at &&
       principal_copy(out, &e->principal)) {
     hit = true;
@@ -1521,6 +1539,10 @@ up_status_t up_token_verify(const up_keyring_t *k, const char *authorization, in
   } else if (strcmp(alg, "HS256") == 0) {
     /* 4b. The signature, by libjwt with the local key over the exact bytes decoded above. */
     if ((size_t)(token + len - (dot2 + 1)) != 43) {
+      st = refuse(err, MSG_SIGNATURE);
+      goto out;
+    }
+    if (!hs256_signature_ok(k, token, (size_t)(dot2 - token), dot2 + 1, 43)) {
       st = refuse(err, MSG_SIGNATURE);
       goto out;
     }

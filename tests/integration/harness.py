@@ -38,6 +38,10 @@ INNER_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 # The line as text, or as the msg of a JSON line (--log-format json).
 LISTEN_RE = re.compile(r"uprintd listening on (http://127\.0\.0\.1:(\d+))(\s*|\"\})$")
 LISTEN_ANY_RE = re.compile(r"uprintd listening on (\S*)")
+# valgrind memcheck's report lines (tests/valgrind.sh --integration).
+VALGRIND_RE = re.compile(r"^==\d+== ")
+VALGRIND_ERROR_RE = re.compile(r"Invalid (read|write|free)|uninitialised|definitely lost in|"
+                               r"indirectly lost in|Mismatched free|overlap")
 # RFC 6750 b64token: what a bearer token may consist of.
 TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/-]+=*$")
 
@@ -226,9 +230,11 @@ class Server:
         return self.proc.returncode if self.proc else None
 
     def sanitizer_report(self):
-        """The first lines of an AddressSanitizer/UBSan/LeakSanitizer report, or None."""
+        """The first lines of an AddressSanitizer/UBSan/LeakSanitizer (or valgrind memcheck)
+        report, or None."""
         for i, line in enumerate(self.stderr_lines):
-            if "Sanitizer" in line or "runtime error:" in line:
+            if "Sanitizer" in line or "runtime error:" in line or (
+                    VALGRIND_RE.match(line) and VALGRIND_ERROR_RE.search(line)):
                 return "\n".join(self.stderr_lines[i:i + 40])
         return None
 
