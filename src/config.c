@@ -108,6 +108,10 @@ static const opt_t options[] = {
     {"max-upload-sessions", OPT_UINT, FIELD(max_upload_sessions), 0, 1000000, "N",
      "open upload sessions on one user's jobs; more get 429 quotaLimitReached "
      "(default 1000, 0: no limit)"},
+    {"tls-cert", OPT_STRING, FIELD(tls_cert), 0, 0, "FILE",
+     "serve HTTPS with this PEM certificate (chain); needs --tls-key (default: HTTP)"},
+    {"tls-key", OPT_STRING, FIELD(tls_key), 0, 0, "FILE",
+     "the PEM private key of --tls-cert (unencrypted)"},
     {"rate-limit", OPT_RATE, FIELD(rate_limit), 0, 0, "N/SECONDS",
      "at most N requests per SECONDS seconds per application and per user, then 429 with "
      "Retry-After (default off)"},
@@ -293,6 +297,11 @@ bool up_config_parse_serve(up_config_t *cfg, int argc, char **argv, char *err, s
   /* Group commit needs requests waiting together: --durability full defaults to 8 threads. */
   if (cfg->durability == UP_DURABILITY_FULL && !threads_given)
     cfg->threads = 8;
+  if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
+    snprintf(err, errlen, "--%s needs --%s too", cfg->tls_cert[0] ? "tls-cert" : "tls-key",
+             cfg->tls_cert[0] ? "tls-key" : "tls-cert");
+    return false;
+  }
   if ((cfg->issuer[0] || cfg->audience[0]) && !cfg->trust_jwks[0]) {
     snprintf(err, errlen,
              "--%s applies to tokens signed by --trust-jwks keys: give --trust-jwks FILE too",

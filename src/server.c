@@ -48,8 +48,9 @@ struct up_server {
   bool delay_running; /* delay_thread was started (set before the daemon starts) */
   bool delay_stop;    /* no more delays: stopping (under delay_mu) */
   pthread_mutex_t delay_mu;
-  pthread_cond_t delay_cv; /* CLOCK_MONOTONIC */
-  req_ctx_t *delayed;      /* suspended requests, in no order */
+  pthread_cond_t delay_cv;  /* CLOCK_MONOTONIC */
+  req_ctx_t *delayed;       /* suspended requests, in no order */
+  char *tls_cert, *tls_key; /* PEM text of --tls-cert and --tls-key, or NULL (HTTP) */
 };
 
 /* Per-request state, created by the URI callback, freed only by the completion callback. */
@@ -342,7 +343,8 @@ up_status_t up_server_bind(const up_config_t *cfg, up_server_t **out, up_error_t
     return UP_INTERNAL;
   }
   srv->ipv6 = ipv6;
-  snprintf(srv->listen_url, sizeof(srv->listen_url), ipv6 ? "http://[%s]:%u" : "http://%s:%u",
+  const char *scheme = cfg->tls_cert[0] ? "https" : "http";
+  snprintf(srv->listen_url, sizeof(srv->listen_url), ipv6 ? "%s://[%s]:%u" : "%s://%s:%u", scheme,
            cfg->listen_host, srv->port);
   up_strlcpy(srv->base_url, cfg->base_url[0] ? cfg->base_url : srv->listen_url,
              sizeof(srv->base_url));
@@ -358,6 +360,29 @@ const char *up_server_listen_url(const up_server_t *srv)
 const char *up_server_base_url(const up_server_t *srv)
 {
   return srv->base_url;
+}
+
+/* The text of a PEM file (at most 1 MiB); NULL with a message in err. */
+static char *read_pem(const char *path, up_error_t *err)
+{
+  FILE *f = fopen(path, "rb");
+  char *buf = NULL;
+  size_t n = 0;
+  if (f && (buf = malloc((1 << 20) + 1)))
+    n = fread(buf, 1, 1 << 20, f);
+  if (!f || !buf || ferror(f) || n == 0 || n == 1 << 20 || !memchr(buf, '-', n)) {
+    up_error_set(err, UP_INVALID, NULL, "cannot read the PEM file %s: %s", path,
+                 !f             ? strerror(errno)
+                 : n == 1 << 20 ? "larger than 1 MiB"
+                                : "empty or not PEM");
+    free(buf);
+    if (f)
+      fclose(f);
+    return NULL;
+  }
+  fclose(f);
+  buf[n] = '\0';
+  return buf;
 }
 
 up_status_t up_server_start(up_server_t *srv, up_app_t *app, up_error_t *err)
@@ -388,15 +413,29 @@ up_status_t up_server_start(up_server_t *srv, up_app_t *app, up_error_t *err)
   /* Memory per connection bounds the request line and headers: the URL limit plus room for
    * headers, so that our own 414 (a Graph error) answers before libmicrohttpd's. */
   size_t mem = (size_t)app->config.max_url_kb * 1024 + (size_t)app->config.max_header_kb * 1024;
+  /* HTTPS (--tls-cert, --tls-key): libmicrohttpd with GnuTLS; the PEM files are read here.
+   * Without TLS the HTTPS options must not be given at all. */
+  struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
+  if (app->config.tls_cert[0]) {
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+      return up_error_set(err, UP_INVALID, NULL, "this libmicrohttpd was built without TLS");
+    if (!(srv->tls_cert = read_pem(app->config.tls_cert, err)) ||
+        !(srv->tls_key = read_pem(app->config.tls_key, err)))
+      return UP_INVALID;
+    flags |= MHD_USE_TLS;
+    tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
+    tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
+    tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+  }
   /* Connections: in all, per client address (0: no limit), and how long one may stay silent. */
   srv->daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-      MHD_OPTION_LISTEN_SOCKET, srv->fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->config.threads,
-      MHD_OPTION_URI_LOG_CALLBACK, uri_cb, srv, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_CONNECTION_TIMEOUT,
-      (unsigned)app->config.idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned)app->config.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-      (unsigned)app->config.max_connections_ip, MHD_OPTION_END);
+      flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_ARRAY, tls, MHD_OPTION_EXTERNAL_LOGGER,
+      mhd_logger, NULL, MHD_OPTION_LISTEN_SOCKET, srv->fd, MHD_OPTION_THREAD_POOL_SIZE,
+      (unsigned)app->config.threads, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, srv,
+      MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->config.idle_timeout_s,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->config.max_connections,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)app->config.max_connections_ip, MHD_OPTION_END);
   if (!srv->daemon)
     return up_error_set(err, UP_INTERNAL, NULL, "cannot start the HTTP server on port %u",
                         srv->port);
@@ -434,5 +473,9 @@ void up_server_stop(up_server_t *srv)
     pthread_cond_destroy(&srv->delay_cv);
     pthread_mutex_destroy(&srv->delay_mu);
   }
+  if (srv->tls_key) /* the private key does not linger in freed memory */
+    explicit_bzero(srv->tls_key, strlen(srv->tls_key));
+  free(srv->tls_key);
+  free(srv->tls_cert);
   free(srv);
 }

@@ -49,6 +49,8 @@ typedef struct up_config {
   unsigned job_quota;           /**< --job-quota: jobs a user may create per window (0: off) */
   unsigned job_quota_days;      /**< --job-quota-days: the window */
   unsigned max_upload_sessions; /**< --max-upload-sessions: open sessions per user (0: off) */
+  char tls_cert[1024];          /**< --tls-cert: PEM certificate (chain) file, or "" for HTTP */
+  char tls_key[1024];           /**< --tls-key: PEM private key file */
 } up_config_t;
 
 /** Fills the defaults. */

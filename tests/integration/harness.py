@@ -36,7 +36,7 @@ GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 DATETIME7_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$")
 INNER_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 # The line as text, or as the msg of a JSON line (--log-format json).
-LISTEN_RE = re.compile(r"uprintd listening on (http://127\.0\.0\.1:(\d+))(\s*|\"\})$")
+LISTEN_RE = re.compile(r"uprintd listening on (https?://127\.0\.0\.1:(\d+))(\s*|\"\})$")
 LISTEN_ANY_RE = re.compile(r"uprintd listening on (\S*)")
 # valgrind memcheck's report lines (tests/valgrind.sh --integration).
 VALGRIND_RE = re.compile(r"^==\d+== ")
@@ -139,6 +139,7 @@ class Server:
         self.stderr_lines = []
         self.stdout_lines = []
         self.listen_line_index = None
+        self.tls_context = None  # an ssl.SSLContext for HTTPS servers (set by the test)
         self._ready = threading.Event()
         self._threads = []
 
@@ -255,6 +256,9 @@ class Server:
         return "--- uprintd stderr (last %d lines) ---\n%s" % (len(lines), "\n".join(lines))
 
     def connection(self):
+        if self.tls_context is not None:  # --tls-cert: HTTPS, trusting the test's certificate
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT,
+                                               context=self.tls_context)
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT)
 
 

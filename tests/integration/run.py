@@ -43,6 +43,7 @@ MODULES = [
     "test_resilience",
     "test_operations",
     "test_limits",
+    "test_tls",
 ]
 
 
