@@ -280,3 +280,60 @@ class DiskFullTests(JobCliTestCase):
                          b"%PDF after")
         self.assertEqual(self.snapshot(t, jid), before)
         self.assertEqual(self.download(t, jid, did).body, b"%PDF before the disk filled")
+
+
+class FloodTests(JobCliTestCase):
+    """An abusive client (from 127.0.0.2) floods the server with connections and slow
+    requests; a well-behaved one (127.0.0.1) keeps being answered quickly."""
+
+    def test_a_well_behaved_client_is_answered_during_a_flood(self):
+        import threading
+        srv = self.serve(args=["--max-connections-per-ip", "16", "--request-timeout-s", "2",
+                               "--idle-timeout-s", "2"])
+        try:
+            socket.create_connection(("127.0.0.1", srv.port), timeout=2,
+                                     source_address=("127.0.0.2", 0)).close()
+        except OSError as e:
+            self.skipTest("no second loopback address here (%s)" % e)
+        stop = threading.Event()
+        opened = [0]
+
+        def flood():
+            held = []
+            while not stop.is_set():
+                try:
+                    s = socket.create_connection(("127.0.0.1", srv.port), timeout=2,
+                                                 source_address=("127.0.0.2", 0))
+                    s.sendall(b"POST /v1.0/print/printers HTTP/1.1\r\nHost: x\r\n"
+                              b"Content-Length: 100000\r\n\r\n{")  # and never the rest
+                    held.append(s)
+                    opened[0] += 1
+                except OSError:
+                    time.sleep(0.01)
+                if len(held) > 200:
+                    for s in held[:100]:
+                        s.close()
+                    del held[:100]
+            for s in held:
+                s.close()
+
+        threads = [threading.Thread(target=flood, daemon=True) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        worst = 0.0
+        try:
+            for _ in range(100):
+                t0 = time.monotonic()
+                r = self.get("/v1.0/print/printers")
+                worst = max(worst, time.monotonic() - t0)
+                self.assertEqual(r.status, 200, r)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(10)
+        if os.environ.get("UP_TEST_VERBOSE"):
+            print("flood: %d connections opened by the flooder, worst answer %.1f ms" % (
+                opened[0], worst * 1000))
+        self.assertGreater(opened[0], 16)
+        self.assertLess(worst, 1.0, "a well-behaved request waited %.2f s" % worst)
