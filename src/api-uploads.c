@@ -525,7 +525,19 @@ static void recover_session(void *arg, const up_upload_t *u, bool document_uploa
   up_error_t err;
   spool_path(app, u->id, spool, sizeof(spool));
   document_path(app, u->document_id, doc, sizeof(doc));
-  if (access(spool, F_OK) == 0 || stat(doc, &sb) != 0)
+  if (stat(doc, &sb) != 0)
+    return;
+  if (!document_uploaded && access(spool, F_OK) == 0) {
+    /* Both names: the rename out of uploads/ was lost (a power cut), the one into documents/
+     * was not. The session keeps its spool file; the early copy goes. */
+    if (unlink(doc) == 0)
+      up_log(UP_LOG_WARN,
+             "upload %s: its last fragment was published but not recorded; the "
+             "content is the session's again",
+             u->id);
+    return;
+  }
+  if (access(spool, F_OK) == 0)
     return;
   if (!document_uploaded) {
     if (rename(doc, spool) == 0)
@@ -586,4 +598,7 @@ void up_api_uploads_recover(up_app_t *app)
   if (removed)
     up_log(UP_LOG_WARN, "documents: %zu file%s of no document removed", removed,
            removed == 1 ? "" : "s");
+  /* Expired sessions and spool files of no session (after a power cut, a spool file's old name
+   * can come back beside the document it became), now rather than at the first housekeeping. */
+  up_api_uploads_housekeeping(app);
 }

@@ -30,6 +30,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import sys
@@ -140,6 +141,7 @@ class Driver:
         self.rng = random.Random(args.seed)
         self.tmp = tempfile.mkdtemp(prefix="uprintd-crash-")
         self.data = os.path.join(self.tmp, "data")
+        self.image = os.path.join(self.tmp, "image")
         self.server = None
         self.port = None
         self.up = threading.Event()
@@ -166,9 +168,54 @@ class Driver:
         self.port = None
         self.server.kill()
         self.note_recoveries()
+        if self.args.powercut:
+            self.power_cut()
         report = self.server.sanitizer_report()
         if report:
             self.problem("sanitizer report:\n" + report)
+
+    # --- power cuts (--powercut LIB: tests/crash/powercut.c) -----------------------------------
+
+    def image_entries(self):
+        return os.path.join(self.image, "entries")
+
+    def reset_image(self):
+        """The image becomes the data folder as it is (all of it durable)."""
+        shutil.rmtree(self.image, ignore_errors=True)
+        os.makedirs(os.path.join(self.image, "inodes"))
+        os.makedirs(self.image_entries())
+        for root, _, files in os.walk(self.data):
+            for name in files:
+                path = os.path.join(root, name)
+                ino = os.stat(path).st_ino
+                snap = os.path.join(self.image, "inodes", str(ino))
+                shutil.copyfile(path, snap)
+                rel = os.path.relpath(path, self.data)
+                os.symlink(snap, os.path.join(self.image_entries(), rel.replace("/", "%")))
+
+    def power_cut(self):
+        """After the kill, the data folder becomes what the image says survived: only what was
+        fsynced (powercut.c's model)."""
+        lost = 0
+        kept = {}
+        for name in os.listdir(self.image_entries()):
+            if name.endswith(".tmp"):
+                continue
+            kept[name.replace("%", "/")] = os.readlink(os.path.join(self.image_entries(), name))
+        for root, _, files in os.walk(self.data):
+            for name in files:
+                rel = os.path.relpath(os.path.join(root, name), self.data)
+                if rel not in kept:
+                    lost += 1
+        shutil.rmtree(self.data)
+        for sub in ("", "documents", "uploads"):
+            os.makedirs(os.path.join(self.data, sub), exist_ok=True)
+        for rel, snap in kept.items():
+            os.makedirs(os.path.dirname(os.path.join(self.data, rel)), exist_ok=True)
+            shutil.copyfile(snap, os.path.join(self.data, rel))
+        self.counts["files_lost_to_power_cuts"] = self.counts.get(
+            "files_lost_to_power_cuts", 0) + lost
+        self.reset_image()
 
     def note_recoveries(self):
         """Counts what the server repaired at its start (its log says so)."""
@@ -184,6 +231,14 @@ class Driver:
 
     def setup(self):
         os.makedirs(self.data)
+        if self.args.powercut:
+            # Every uprintd (and uprintd token) runs with the library; the image starts empty.
+            self.reset_image()
+            os.environ.update(LD_PRELOAD=os.path.abspath(self.args.powercut),
+                              POWERCUT_DIR=os.path.realpath(self.data),
+                              POWERCUT_IMAGE=os.path.realpath(self.image),
+                              ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") +
+                              ":verify_asan_link_order=0")
         self.admin = mint_token(self.data, user="admin@contoso.com", name="Printer Admin",
                                 roles="PrinterAdministrator", scopes=ADMIN_SCOPES,
                                 expires_in=86400)
@@ -442,7 +497,8 @@ class Driver:
         files, spools = self.check_files()
         result = dict(self.counts, jobs=len(self.jobs), settled=settled, uploads_checked=uploads,
                       document_files=files, spool_files=spools, problems=len(self.problems),
-                      durability=self.args.durability, seconds=round(time.monotonic() - t0, 1),
+                      durability=self.args.durability, power_cuts=bool(self.args.powercut),
+                      seconds=round(time.monotonic() - t0, 1),
                       seed=self.args.seed)
         print("crash: %s" % json.dumps(result))
         for p in self.problems[:40]:
@@ -461,6 +517,10 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--durability", default="normal", choices=("normal", "full", "full-each"))
     ap.add_argument("--keep", action="store_true", help="keep the data folder")
+    ap.add_argument("--powercut", metavar="LIB",
+                    help="simulate power cuts: the server runs with this build of "
+                         "tests/crash/powercut.c, and after each kill only what was fsynced "
+                         "is kept")
     ap.add_argument("--json", help="write the figures and problems to this file")
     args = ap.parse_args()
     if args.seed is None:
