@@ -84,8 +84,8 @@ const char *const up_store_jobs_sql[UP_STMT_COUNT] = {
     [UP_STMT_DOCUMENT_SET_DOWNLOADED] =
         /* EXISTS, not "job_id IN (SELECT id FROM jobs WHERE tenant_id = ?1)": that builds the
          * list of every job of the tenant on each call. */
-        "UPDATE documents SET downloaded_at = ?3 WHERE id = ?2 AND "
-        "EXISTS (SELECT 1 FROM jobs j WHERE j.id = documents.job_id AND j.tenant_id = ?1)",
+    "UPDATE documents SET downloaded_at = ?3 WHERE id = ?2 AND "
+    "EXISTS (SELECT 1 FROM jobs j WHERE j.id = documents.job_id AND j.tenant_id = ?1)",
     [UP_STMT_PRINTER_DOCUMENTS] = "SELECT d.id FROM documents d JOIN jobs j ON j.id = d.job_id "
                                   "WHERE j.tenant_id = ?1 AND j.printer_id = ?2 ORDER BY j.id",
 
@@ -130,9 +130,12 @@ const char *const up_store_jobs_sql[UP_STMT_COUNT] = {
     [UP_STMT_JOB_QUOTA_OLDEST] = "SELECT min(created_at) FROM jobs WHERE tenant_id = ?1 "
                                  "AND created_by_id = ?2 AND created_at >= ?3",
     /* Open sessions of a user's jobs but those of document ?4 (a new session replaces them). */
-    [UP_STMT_UPLOADS_OF_USER] = "SELECT count(*) FROM uploads u JOIN jobs j ON j.id = u.job_id "
-                                "WHERE j.tenant_id = ?1 AND j.created_by_id = ?2 "
-                                "AND u.expires_at > ?3 AND u.document_id <> ?4",
+    /* CROSS JOIN keeps uploads (the open sessions) outside: the other order reads every job
+     * the user ever created. */
+    [UP_STMT_UPLOADS_OF_USER] =
+        "SELECT count(*) FROM uploads u CROSS JOIN jobs j ON j.id = u.job_id "
+        "WHERE j.tenant_id = ?1 AND j.created_by_id = ?2 "
+        "AND u.expires_at > ?3 AND u.document_id <> ?4",
 };
 
 /* The job id sequence: the largest id ever handed out, by jobs (AUTOINCREMENT: also the

@@ -1360,6 +1360,10 @@ static void check_plan(void *ctx, const char *sql, const char *plan)
     ck_assert_msg(!whole && !strstr(plan, alias), "full scan in \"%s\": %s", sql, plan);
   }
   ck_assert_msg(!strstr(plan, "LIST SUBQUERY"), "a list built per call in \"%s\": %s", sql, plan);
+  /* Every job a user ever created: only the quota's count (bounded by its LIMIT) may read them. */
+  if (strstr(plan, "jobs_creator"))
+    ck_assert_msg(strstr(sql, "created_at >= ?3"), "all of a user's jobs read in \"%s\": %s", sql,
+                  plan);
 }
 
 /* No statement of the registry reads a whole growing table (the plans of an empty store:
