@@ -347,3 +347,31 @@ class FloodTests(JobCliTestCase):
                 opened[0], worst * 1000))
         self.assertGreater(opened[0], 16)
         self.assertLess(worst, 1.0, "a well-behaved request waited %.2f s" % worst)
+
+
+class PathTests(JobCliTestCase):
+
+    def test_no_request_reaches_a_file_outside_the_data_folder(self):
+        # A file beside the data folder, and ids that try to climb to it.
+        secret = os.path.join(os.path.dirname(self.data), "secret.txt")
+        with open(secret, "wb") as f:
+            f.write(b"outside the data folder")
+        self.serve(args=["--sim-job-ms", "50"])
+        pid, sid = self.printer_and_share()
+        t = self.printer_target(pid)
+        jid, did = self.ready_job(t, b"%PDF inside")
+        climbs = ["..%2Fsecret.txt", "..%2F..%2Fsecret.txt", "%2E%2E%2Fsecret.txt",
+                  "..%252Fsecret.txt", "documents%2F..%2F..%2Fsecret.txt", "..", "%00"]
+        for c in climbs:
+            with self.subTest(id=c):
+                for path in ("/_uprintd/downloads/%s?tempauthtoken=x" % c,
+                             "/_uprintd/uploads/%s?tempauthtoken=x" % c,
+                             "%s/documents/%s/$value" % (t.job(jid), c),
+                             "/v1.0/print/printers/%s/jobs/%s/documents/%s/$value" % (c, jid, did)):
+                    r = self.get(path, token=t.token)
+                    self.assertIn(r.status, (400, 401, 404), r)
+                    self.assertNotIn(b"outside the data folder", r.body)
+                    if r.status in (400, 401, 404):
+                        self.assert_error(r, r.status)
+        # The document itself is still served.
+        self.assertEqual(self.download(t, jid, did).body, b"%PDF inside")
