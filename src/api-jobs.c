@@ -518,10 +518,8 @@ UP_HANDLER(up_api_document_value)
 {
   queue_t q;
   up_job_t j;
-  up_download_t d;
   char url[1200];
   up_status_t st;
-  memset(&d, 0, sizeof(d));
   if ((st = find_job(app, req, &q, &j, err)) != UP_OK ||
       (st = check_document(req, &j, err)) != UP_OK)
     goto out;
@@ -529,19 +527,17 @@ UP_HANDLER(up_api_document_value)
     st = up_error_set(err, UP_NOT_FOUND, NULL, "The document has no content yet.");
     goto out;
   }
-  /* A short-lived, pre-authenticated URL on this server (reference 4.3). */
-  up_uuid_new(d.id);
-  if (!make_token(d.token)) {
-    st = up_error_set(err, UP_INTERNAL, NULL, "No random bytes for the download token.");
+  /* A short-lived, pre-authenticated URL on this server (reference 4.3), signed rather than
+   * stored: getting it writes nothing (a full disk does not stop reads). */
+  long long expires = (long long)(up_time_now() / UP_TIME_TICKS_PER_SECOND) + DOWNLOAD_TTL_S;
+  char grant[256], token[48];
+  snprintf(grant, sizeof(grant), "download\n%s\n%s\n%lld", j.tenant_id, j.document.id, expires);
+  if (!up_keyring_url_token(app->keys, grant, token)) {
+    st = up_error_set(err, UP_INTERNAL, NULL, "Cannot sign the download URL.");
     goto out;
   }
-  up_strlcpy(d.tenant_id, j.tenant_id, sizeof(d.tenant_id));
-  up_strlcpy(d.document_id, j.document.id, sizeof(d.document_id));
-  d.expires_at = up_time_now() + (up_time_t)DOWNLOAD_TTL_S * UP_TIME_TICKS_PER_SECOND;
-  if ((st = up_store_download_create(app->store, &d, err)) != UP_OK)
-    goto out;
-  snprintf(url, sizeof(url), "%s/_uprintd/downloads/%s?tempauthtoken=%s", app->base_url, d.id,
-           d.token);
+  snprintf(url, sizeof(url), "%s/_uprintd/downloads/%s?tenant=%s&expires=%lld&tempauthtoken=%s",
+           app->base_url, j.document.id, j.tenant_id, expires, token);
   up_reply_empty(resp, 302);
   up_response_header(resp, "Location", url);
 out:

@@ -445,24 +445,31 @@ UP_HANDLER(up_api_upload_delete)
 
 UP_HANDLER(up_api_download_get)
 {
-  up_download_t d;
   up_document_t doc;
-  char token[64], path[1200];
+  char token[64], tenant[64], expires[24], grant[256], path[1200];
   memset(&doc, 0, sizeof(doc));
-  /* As for upload URLs: no token is 401, a wrong one is an unknown URL. */
+  /* As for upload URLs: no token is 401, a wrong one (or anything else of the URL changed)
+   * is an unknown URL. The token signs tenant, document and expiry ($value). */
   if (!up_query_param(req->raw_query, "tempauthtoken", token, sizeof(token)))
     return up_error_set(err, UP_UNAUTHORIZED, "unauthenticated",
                         "The download URL's tempauthtoken is missing.");
-  up_status_t st = up_store_download_get(app->store, req->params.v[0], &d, err);
-  if (st == UP_OK && (d.expires_at <= up_time_now() || strlen(token) != strlen(d.token) ||
-                      !up_mem_equal_ct(token, d.token, strlen(token))))
-    st = UP_NOT_FOUND;
-  if (st == UP_NOT_FOUND)
+  const char *document = req->params.v[0];
+  char *end = NULL;
+  long long until = 0;
+  bool ok = up_query_param(req->raw_query, "tenant", tenant, sizeof(tenant)) &&
+            up_uuid_is_valid(tenant) && up_uuid_is_valid(document) &&
+            up_query_param(req->raw_query, "expires", expires, sizeof(expires)) &&
+            (until = strtoll(expires, &end, 10)) > 0 && end && !*end;
+  if (ok) {
+    snprintf(grant, sizeof(grant), "download\n%s\n%s\n%lld", tenant, document, until);
+    ok = up_keyring_url_token_ok(app->keys, grant, token) &&
+         until > up_time_now() / UP_TIME_TICKS_PER_SECOND;
+  }
+  if (!ok)
     return up_error_set(err, UP_NOT_FOUND, NULL, "The download URL was not found or has expired.");
+  up_status_t st = up_store_document_get(app->store, tenant, document, &doc, err);
   if (st != UP_OK)
-    return st;
-  if ((st = up_store_document_get(app->store, d.tenant_id, d.document_id, &doc, err)) != UP_OK)
-    return up_api_not_found(st, err, "document", d.document_id);
+    return up_api_not_found(st, err, "document", document);
   document_path(app, doc.id, path, sizeof(path));
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   struct stat sb;
@@ -472,7 +479,8 @@ UP_HANDLER(up_api_download_get)
     up_document_fini(&doc);
     return up_error_set(err, UP_NOT_FOUND, NULL, "The document's content is gone.");
   }
-  up_store_document_set_downloaded(app->store, d.tenant_id, doc.id, up_time_now(), NULL);
+  /* Best effort: on a full disk the content is still served. */
+  up_store_document_set_downloaded(app->store, tenant, doc.id, up_time_now(), NULL);
   resp->status = 200;
   resp->fd = fd;
   resp->fd_size = sb.st_size;

@@ -1,4 +1,4 @@
-/* store-jobs.c - print jobs, their documents, upload sessions and downloads in SQLite.
+/* store-jobs.c - print jobs, their documents and upload sessions in SQLite.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "store-private.h"
 
@@ -102,16 +102,6 @@ const char *const up_store_jobs_sql[UP_STMT_COUNT] = {
     /* Any tenant: ?1 unused. */
     [UP_STMT_UPLOAD_DELETE] = "DELETE FROM uploads WHERE id = ?2",
     [UP_STMT_UPLOAD_DELETE_EXPIRED] = "DELETE FROM uploads WHERE expires_at < ?1",
-
-    /* Inserts nothing unless the document belongs to a job of the tenant. */
-    [UP_STMT_DOWNLOAD_INSERT] = "INSERT INTO downloads (id, token, tenant_id, document_id, "
-                                "expires_at) SELECT ?1, ?2, ?3, ?4, ?5 "
-                                "WHERE EXISTS (SELECT 1 FROM documents d "
-                                "JOIN jobs j ON j.id = d.job_id "
-                                "WHERE d.id = ?4 AND j.tenant_id = ?3)",
-    /* Any tenant: ?1 unused. */
-    [UP_STMT_DOWNLOAD_GET] = "SELECT id, token, tenant_id, document_id, expires_at "
-                             "FROM downloads WHERE id = ?2",
 
     /* For /metrics: every tenant's. */
     /* By printer and state: jobs_queue's order, no sort (the caller adds up the printers). */
@@ -295,19 +285,6 @@ static up_status_t read_upload_row(sqlite3_stmt *stmt, void *out, up_error_t *er
   u->size = sqlite3_column_int64(stmt, 7);
   u->expires_at = up_store_col_time(stmt, 8);
   up_store_col_text(stmt, 9, &u->received, &st, err);
-  return st;
-}
-
-static up_status_t read_download_row(sqlite3_stmt *stmt, void *out, up_error_t *err)
-{
-  up_download_t *d = out;
-  up_status_t st = UP_OK;
-
-  up_store_col_id(stmt, 0, d->id, &st, err);
-  up_store_col_buf(stmt, 1, d->token, sizeof(d->token), &st, err);
-  up_store_col_id(stmt, 2, d->tenant_id, &st, err);
-  up_store_col_id(stmt, 3, d->document_id, &st, err);
-  d->expires_at = up_store_col_time(stmt, 4);
   return st;
 }
 
@@ -721,7 +698,7 @@ up_status_t up_store_printer_documents(up_store_t *store, const char *tenant,
   return st;
 }
 
-/* --- upload sessions and downloads --- */
+/* --- upload sessions --- */
 
 up_status_t up_store_upload_create(up_store_t *store, const up_upload_t *u, up_error_t *err)
 {
@@ -836,37 +813,6 @@ up_status_t up_store_upload_delete_expired(up_store_t *store, up_time_t now, siz
   if (st == UP_OK && deleted)
     *deleted = (size_t)sqlite3_changes(store->db);
   up_store_unlock(store);
-  return st;
-}
-
-up_status_t up_store_download_create(up_store_t *store, const up_download_t *d, up_error_t *err)
-{
-  sqlite3_stmt *stmt;
-  up_status_t st;
-  int rc = SQLITE_OK;
-
-  up_store_lock(store);
-  stmt = up_store_stmt(store, UP_STMT_DOWNLOAD_INSERT);
-  up_store_bind_text(stmt, 1, d->id, &rc);
-  up_store_bind_text(stmt, 2, d->token, &rc);
-  up_store_bind_text(stmt, 3, d->tenant_id, &rc);
-  up_store_bind_text(stmt, 4, d->document_id, &rc);
-  up_store_bind_time(stmt, 5, d->expires_at, &rc);
-  st = up_store_run(store, stmt, rc, "creating the download", err);
-  if (st == UP_OK && sqlite3_changes(store->db) == 0)
-    st = up_error_set(err, UP_NOT_FOUND, NULL, "document %s not found", d->document_id);
-  up_store_unlock(store);
-  return st;
-}
-
-up_status_t up_store_download_get(up_store_t *store, const char *id, up_download_t *out,
-                                  up_error_t *err)
-{
-  memset(out, 0, sizeof(*out));
-  up_status_t st = up_store_get_one(store, UP_STMT_DOWNLOAD_GET, NULL, id, "download",
-                                    read_download_row, out, err);
-  if (st != UP_OK)
-    memset(out, 0, sizeof(*out));
   return st;
 }
 

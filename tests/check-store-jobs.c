@@ -15,24 +15,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TENANT_A   "0b7a1c3e-aaaa-4000-8000-00000000000a"
-#define TENANT_B   "0b7a1c3e-bbbb-4000-8000-00000000000b"
-#define PRINTER_1  "10000000-0000-4000-8000-000000000001"
-#define PRINTER_2  "10000000-0000-4000-8000-000000000002"
-#define PRINTER_3  "10000000-0000-4000-8000-000000000003" /* tenant B's */
-#define DOC_1      "40000000-0000-4000-8000-000000000001"
-#define DOC_2      "40000000-0000-4000-8000-000000000002"
-#define DOC_3      "40000000-0000-4000-8000-000000000003"
-#define DOC_4      "40000000-0000-4000-8000-000000000004"
-#define UPLOAD_1   "50000000-0000-4000-8000-000000000001"
-#define UPLOAD_2   "50000000-0000-4000-8000-000000000002"
-#define UPLOAD_3   "50000000-0000-4000-8000-000000000003"
-#define DOWNLOAD_1 "60000000-0000-4000-8000-000000000001"
-#define DOWNLOAD_2 "60000000-0000-4000-8000-000000000002"
-#define USER_1     "70000000-0000-4000-8000-000000000001"
-#define APP_1      "80000000-0000-4000-8000-000000000001"
-#define MISSING    "99999999-0000-4000-8000-000000000000"
-#define TOKEN      "q7Yb1r0k2H5m8vZx3cL9nP4sT6wA0eG2iK5oR8uX1yB"
+#define TENANT_A  "0b7a1c3e-aaaa-4000-8000-00000000000a"
+#define TENANT_B  "0b7a1c3e-bbbb-4000-8000-00000000000b"
+#define PRINTER_1 "10000000-0000-4000-8000-000000000001"
+#define PRINTER_2 "10000000-0000-4000-8000-000000000002"
+#define PRINTER_3 "10000000-0000-4000-8000-000000000003" /* tenant B's */
+#define DOC_1     "40000000-0000-4000-8000-000000000001"
+#define DOC_2     "40000000-0000-4000-8000-000000000002"
+#define DOC_3     "40000000-0000-4000-8000-000000000003"
+#define DOC_4     "40000000-0000-4000-8000-000000000004"
+#define UPLOAD_1  "50000000-0000-4000-8000-000000000001"
+#define UPLOAD_2  "50000000-0000-4000-8000-000000000002"
+#define UPLOAD_3  "50000000-0000-4000-8000-000000000003"
+#define USER_1    "70000000-0000-4000-8000-000000000001"
+#define APP_1     "80000000-0000-4000-8000-000000000001"
+#define MISSING   "99999999-0000-4000-8000-000000000000"
+#define TOKEN     "q7Yb1r0k2H5m8vZx3cL9nP4sT6wA0eG2iK5oR8uX1yB"
 
 #define T0 ((up_time_t)16000000000000000LL) /* 2020-09-13, in ticks */
 
@@ -257,16 +255,6 @@ static void add_upload(const char *id, int64_t job, const char *doc, up_time_t e
   up_error_t err = {0};
   make_upload(&u, id, TENANT_A, job, doc, expires);
   ck_assert_msg(up_store_upload_create(store, &u, &err) == UP_OK, "upload %s: %s", id, err.message);
-}
-
-static void make_download(up_download_t *d, const char *id, const char *tenant, const char *doc)
-{
-  memset(d, 0, sizeof(*d));
-  up_strlcpy(d->id, id, sizeof(d->id));
-  up_strlcpy(d->token, TOKEN, sizeof(d->token));
-  up_strlcpy(d->tenant_id, tenant, sizeof(d->tenant_id));
-  up_strlcpy(d->document_id, doc, sizeof(d->document_id));
-  d->expires_at = T0 + 1000;
 }
 
 /* --- job changes: a few fn's --- */
@@ -1153,47 +1141,12 @@ START_TEST(test_upload_delete_expired)
 }
 END_TEST
 
-/* --- downloads --- */
-
-START_TEST(test_download)
-{
-  up_download_t d, got;
-  up_error_t err = {0};
-
-  add_job(TENANT_A, PRINTER_1, DOC_1, T0, UP_JOB_PROCESSING, T0);
-  make_download(&d, DOWNLOAD_1, TENANT_A, DOC_1);
-  ck_assert_int_eq(up_store_download_create(store, &d, &err), UP_OK);
-  ck_assert_int_eq(up_store_download_get(store, DOWNLOAD_1, &got, &err), UP_OK);
-  ck_assert_str_eq(got.id, DOWNLOAD_1);
-  ck_assert_str_eq(got.token, TOKEN);
-  ck_assert_str_eq(got.tenant_id, TENANT_A);
-  ck_assert_str_eq(got.document_id, DOC_1);
-  ck_assert_int_eq(got.expires_at, T0 + 1000);
-
-  /* A second download of the same document is fine; the same id is not. */
-  make_download(&d, DOWNLOAD_2, TENANT_A, DOC_1);
-  ck_assert_int_eq(up_store_download_create(store, &d, &err), UP_OK);
-  ck_assert_int_eq(up_store_download_create(store, &d, &err), UP_CONFLICT);
-
-  /* Another tenant's or a missing document. */
-  make_download(&d, MISSING, TENANT_B, DOC_1);
-  ck_assert_int_eq(up_store_download_create(store, &d, &err), UP_NOT_FOUND);
-  make_download(&d, MISSING, TENANT_A, DOC_2);
-  ck_assert_int_eq(up_store_download_create(store, &d, &err), UP_NOT_FOUND);
-  memset(&got, 0x5a, sizeof(got));
-  ck_assert_int_eq(up_store_download_get(store, MISSING, &got, &err), UP_NOT_FOUND);
-  ck_assert_str_eq(got.id, "");
-  ck_assert_int_eq(got.expires_at, 0);
-}
-END_TEST
-
 /* --- cascades --- */
 
 START_TEST(test_printer_delete_cascades)
 {
   up_job_t j;
   up_document_t doc;
-  up_download_t d;
   up_job_list_t list;
   char(*ids)[UP_ID_SIZE] = NULL;
   size_t n = 0;
@@ -1203,10 +1156,6 @@ START_TEST(test_printer_delete_cascades)
 
   add_upload(UPLOAD_1, j1, DOC_1, T0 + 1000);
   add_upload(UPLOAD_2, j2, DOC_2, T0 + 1000);
-  make_download(&d, DOWNLOAD_1, TENANT_A, DOC_1);
-  ck_assert_int_eq(up_store_download_create(store, &d, &err), UP_OK);
-  make_download(&d, DOWNLOAD_2, TENANT_A, DOC_2);
-  ck_assert_int_eq(up_store_download_create(store, &d, &err), UP_OK);
 
   ck_assert_int_eq(up_store_printer_delete(store, TENANT_A, PRINTER_1, &err), UP_OK);
 
@@ -1214,7 +1163,6 @@ START_TEST(test_printer_delete_cascades)
   ck_assert_int_eq(up_store_job_get(store, TENANT_A, NULL, j1, &j, &err), UP_NOT_FOUND);
   ck_assert_int_eq(up_store_document_get(store, TENANT_A, DOC_1, &doc, &err), UP_NOT_FOUND);
   ck_assert(!up_store_upload_exists(store, UPLOAD_1));
-  ck_assert_int_eq(up_store_download_get(store, DOWNLOAD_1, &d, &err), UP_NOT_FOUND);
   ck_assert_int_eq(up_store_job_list(store, TENANT_A, PRINTER_1, &list, &err), UP_OK);
   ck_assert_uint_eq(list.count, 0);
   up_job_list_fini(&list);
@@ -1230,7 +1178,6 @@ START_TEST(test_printer_delete_cascades)
   ck_assert_int_eq(up_store_document_get(store, TENANT_A, DOC_2, &doc, &err), UP_OK);
   up_document_fini(&doc);
   ck_assert(up_store_upload_exists(store, UPLOAD_2));
-  ck_assert_int_eq(up_store_download_get(store, DOWNLOAD_2, &d, &err), UP_OK);
 }
 END_TEST
 
@@ -1361,7 +1308,6 @@ static Suite *store_jobs_suite(void)
   tcase_add_test(tc, test_upload_replaces_older);
   tcase_add_loop_test(tc, test_upload_create_not_found, 0, COUNT(upload_mismatches));
   tcase_add_test(tc, test_upload_delete_expired);
-  tcase_add_test(tc, test_download);
   tcase_add_test(tc, test_printer_delete_cascades);
   suite_add_tcase(s, tc);
 

@@ -62,6 +62,14 @@ void up_keyring_free(up_keyring_t *k);
 /** Leeway, in seconds, allowed on exp and nbf of every token (local and external). */
 void up_keyring_set_clock_skew(up_keyring_t *k, unsigned seconds);
 
+/** The tempauthtoken of a signed URL: base64url (43 characters) of HMAC-SHA256 under the
+ *  data folder's key of what the URL grants (text, e.g. "download\nTENANT\nDOCUMENT\nEXPIRES"),
+ *  so that the URL needs no stored row. False when the MAC cannot be computed. */
+bool up_keyring_url_token(const up_keyring_t *k, const char *text, char out[48]);
+
+/** True when token is the tempauthtoken of text (compared in constant time). */
+bool up_keyring_url_token_ok(const up_keyring_t *k, const char *text, const char *token);
+
 /** How often a token was found among those verified lately (their signature and claims are
  *  checked once; exp is checked again on every use). */
 unsigned long up_keyring_cache_hits(const up_keyring_t *k);

@@ -170,15 +170,6 @@ typedef struct up_upload {
   char *received; /**< byte ranges received and durable: "a-b,c-d" (closed), "" none */
 } up_upload_t;
 
-/** A pre-authenticated download of a document's content (reference 4.3). */
-typedef struct up_download {
-  char id[UP_ID_SIZE];          /**< download id (in the URL) */
-  char token[48];               /**< the URL's tempauthtoken */
-  char tenant_id[UP_ID_SIZE];   /**< owning tenant */
-  char document_id[UP_ID_SIZE]; /**< the document */
-  up_time_t expires_at;         /**< after this the URL answers 404 */
-} up_download_t;
-
 typedef struct up_job_list {
   up_job_t *items;
   size_t count;

@@ -218,11 +218,6 @@ up_status_t up_store_upload_delete(up_store_t *store, const char *id, up_error_t
 up_status_t up_store_upload_delete_expired(up_store_t *store, up_time_t now, size_t *deleted,
                                            up_error_t *err);
 
-/** Inserts a download; reads one by id (any tenant: the caller checks the token). */
-up_status_t up_store_download_create(up_store_t *store, const up_download_t *d, up_error_t *err);
-up_status_t up_store_download_get(up_store_t *store, const char *id, up_download_t *out,
-                                  up_error_t *err);
-
 /* --- pull printing: task definitions, triggers, tasks --- */
 
 /** Inserts a task definition. */

@@ -274,9 +274,10 @@ class DiskFullTests(JobCliTestCase):
             else:
                 self.assertEqual(r.status, 201, r)
         self.assertGreater(failed, 0)
-        # Reads go on; what was stored is intact; not ready. ($value is not a plain read: it
-        # records a download URL, so it waits for space like any write.)
+        # Reads go on, the document's content included (download URLs are signed, not
+        # stored); what was stored is intact; not ready.
         self.assertEqual(self.snapshot(t, jid), before)
+        self.assertEqual(self.download(t, jid, did).body, b"%PDF before the disk filled")
         self.assertEqual(len(self.list_jobs(t)), len(self.list_jobs(t)))
         self.assert_error(self.get("/readyz", token=None), 503, "serviceNotAvailable")
         self.assertEqual(self.get("/healthz", token=None).status, 200)

@@ -743,3 +743,55 @@ class UploadRaceTests(UploadTestCase):
                 self.assertEqual(len(done["nextExpectedRanges"]), 1, done)
                 self.assert_uploaded_job(t, jid, did, "a.pdf", "application/pdf", size)
                 self.assertEqual(self.download(t, jid, did).body, data)
+
+
+class SignedDownloadUrlTests(UploadTestCase):
+    """Download URLs are signed, not stored: the tempauthtoken is an HMAC under the data
+    folder's key of tenant, document and expiry, so any change to the URL, or time, voids it."""
+
+    def sign(self, tenant, document, expires):
+        import base64
+        import hashlib
+        import hmac
+        with open(os.path.join(self.server.data_dir, "signing.key"), "rb") as f:
+            key = f.read()
+        text = ("uprintd signed URL\ndownload\n%s\n%s\n%d" % (tenant, document, expires)).encode()
+        mac = hmac.new(key, text, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+    def test_changed_or_expired_urls_are_404(self):
+        t = self.share_target(self.sid)
+        jid, did = self.ready_job(t, b"%PDF signed")
+        r = self.call("GET", t.document(jid, did) + "/$value", token=t.token)
+        self.assertEqual(r.status, 302, r)
+        loc = urllib.parse.urlsplit(r.header("Location"))
+        q = dict(urllib.parse.parse_qsl(loc.query))
+        self.assertEqual(set(q), {"tenant", "expires", "tempauthtoken"})
+        self.assertEqual(len(q["tempauthtoken"]), 43)
+        expires = int(q["expires"])
+        self.assertTrue(0 < expires - time.time() <= 600, expires)
+        # The URL is the one this test computes with the key: what it signs is exactly that.
+        self.assertEqual(q["tempauthtoken"], self.sign(q["tenant"], did, expires))
+
+        def get(doc, **changes):
+            qq = dict(q, **changes)
+            return http_request(self.server, "GET", "/_uprintd/downloads/%s?%s" % (
+                doc, urllib.parse.urlencode(qq)))
+
+        self.assertEqual(get(did).body, b"%PDF signed")
+        for name, r in (("later expiry", get(did, expires=str(expires + 1))),
+                        ("other tenant", get(did, tenant=str(uuid.uuid4()))),
+                        ("other document", get(str(uuid.uuid4()))),
+                        ("token cut", get(did, tempauthtoken=q["tempauthtoken"][:42])),
+                        ("bad expiry", get(did, expires="soon")),
+                        ("no tenant", get(did, tenant=""))):
+            with self.subTest(name):
+                self.assert_error(r, 404)
+        # Signed by the key but expired: 404 too.
+        past = int(time.time()) - 1
+        self.assert_error(get(did, expires=str(past),
+                              tempauthtoken=self.sign(q["tenant"], did, past)), 404)
+        # No token at all: 401.
+        r = http_request(self.server, "GET", "/_uprintd/downloads/%s?tenant=%s&expires=%d" % (
+            did, q["tenant"], expires))
+        self.assert_error(r, 401)
