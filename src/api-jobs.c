@@ -394,26 +394,11 @@ UP_HANDLER(up_api_document_get)
 static up_status_t held_by_caller(up_app_t *app, const up_request_t *req, const up_job_t *j,
                                   up_task_t *task, up_error_t *err);
 
-/* 32 random bytes as base64url: the tempauthtoken of upload and download URLs. */
+/* 32 random bytes as base64url (43 characters): the tempauthtoken of upload URLs. */
 static bool make_token(char out[48])
 {
-  static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  unsigned char raw[33] = {0};
-  size_t o = 0;
-  if (!up_random_bytes(raw, 32))
-    return false;
-  for (size_t i = 0; i < 33; i += 3) {
-    unsigned v = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 | raw[i + 2];
-    for (int k = 18; k >= 0 && o < 43; k -= 6)
-      out[o++] = b64[(v >> k) & 63];
-  }
-  out[o] = '\0';
-  return true;
-}
-
-bool up_api_make_token(char out[48])
-{
-  return make_token(out);
+  unsigned char raw[32];
+  return up_random_bytes(raw, sizeof(raw)) && up_base64url_encode(raw, sizeof(raw), out, 48);
 }
 
 UP_HANDLER(up_api_upload_create)

@@ -176,9 +176,6 @@ struct json_t *up_api_render_share(const void *item, unsigned flags, void *ctx);
 up_status_t up_api_share_flags(up_app_t *app, const up_request_t *req, unsigned *flags,
                                up_error_t *err);
 
-/** 32 random bytes as base64url (43 characters): upload and download URL tokens. */
-bool up_api_make_token(char out[48]);
-
 /** Answers printer id as a printer entity (200), honouring $select (api-printers.c). */
 up_status_t up_api_reply_printer(up_app_t *app, const up_request_t *req, up_response_t *resp,
                                  const char *id, up_error_t *err);

@@ -1621,27 +1621,17 @@ bool up_principal_is_printer_admin(const up_principal_t *p)
 
 bool up_keyring_url_token(const up_keyring_t *k, const char *text, char out[48])
 {
-  static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   /* A purpose prefix keeps these MACs apart from the key's other use (HS256 tokens). */
   static const char purpose[] = "uprintd signed URL\n";
-  unsigned char mac[EVP_MAX_MD_SIZE], msg[1024], raw[33] = {0};
-  size_t mac_len = 0, plen = sizeof(purpose) - 1, tlen = strlen(text), o = 0;
+  unsigned char mac[EVP_MAX_MD_SIZE], msg[1024];
+  size_t mac_len = 0, plen = sizeof(purpose) - 1, tlen = strlen(text);
   if (plen + tlen > sizeof(msg))
     return false;
   memcpy(msg, purpose, plen);
   memcpy(msg + plen, text, tlen);
-  if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, k->key, KEY_SIZE, msg, plen + tlen, mac,
-                 sizeof(mac), &mac_len) ||
-      mac_len != 32)
-    return false;
-  memcpy(raw, mac, 32);
-  for (size_t i = 0; i < 33; i += 3) {
-    unsigned v = (unsigned)raw[i] << 16 | (unsigned)raw[i + 1] << 8 | raw[i + 2];
-    for (int s = 18; s >= 0 && o < 43; s -= 6)
-      out[o++] = b64[(v >> s) & 63];
-  }
-  out[o] = '\0';
-  return true;
+  return EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, k->key, KEY_SIZE, msg, plen + tlen, mac,
+                   sizeof(mac), &mac_len) &&
+         mac_len == 32 && up_base64url_encode(mac, 32, out, 48);
 }
 
 bool up_keyring_url_token_ok(const up_keyring_t *k, const char *text, const char *token)

@@ -767,26 +767,6 @@ bad:
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static bool b64_encode(const unsigned char *in, size_t n, char *out, size_t outlen)
-{
-  size_t o = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)in[i] << 16;
-    size_t k = n - i;
-    if (k > 1)
-      v |= (uint32_t)in[i + 1] << 8;
-    if (k > 2)
-      v |= in[i + 2];
-    for (size_t j = 0; j < (k > 2 ? 4 : k + 1); j++) {
-      if (o + 1 >= outlen)
-        return false;
-      out[o++] = b64url[(v >> (18 - 6 * j)) & 63];
-    }
-  }
-  out[o] = '\0';
-  return true;
-}
-
 static int b64_value(char c)
 {
   const char *p = c ? strchr(b64url, c) : NULL;
@@ -858,7 +838,7 @@ bool up_skiptoken_make(const up_list_query_t *q, const up_value_t *keys, size_t 
   }
   if (len >= sizeof(raw))
     return false;
-  return b64_encode((const unsigned char *)raw, len, out, outlen);
+  return up_base64url_encode((const unsigned char *)raw, len, out, outlen);
 }
 
 static up_status_t bad_token(up_error_t *err)

@@ -403,3 +403,26 @@ size_t up_query_count(const char *qs)
   }
   return n;
 }
+
+bool up_base64url_encode(const unsigned char *in, size_t n, char *out, size_t outlen)
+{
+  static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  size_t o = 0;
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = (uint32_t)in[i] << 16;
+    size_t k = n - i;
+    if (k > 1)
+      v |= (uint32_t)in[i + 1] << 8;
+    if (k > 2)
+      v |= in[i + 2];
+    for (size_t j = 0; j < (k > 2 ? 4 : k + 1); j++) {
+      if (o + 1 >= outlen)
+        return false;
+      out[o++] = b64url[(v >> (18 - 6 * j)) & 63];
+    }
+  }
+  if (o >= outlen)
+    return false;
+  out[o] = '\0';
+  return true;
+}

@@ -17,43 +17,21 @@
 static up_app_t *app;
 static char *admin, *other_tenant, *app_token;
 
-typedef struct call {
-  const char *token;
-  const char *content_type;
-  const char *client_request_id;
-} call_opts_t;
-
-typedef struct fake {
-  const call_opts_t *o;
-  char auth[8192];
-} fake_t;
-
-static const char *fake_header(const up_request_t *req, const char *name)
-{
-  fake_t *f = req->glue;
-  if (strcasecmp(name, "Authorization") == 0 && f->o->token) {
-    snprintf(f->auth, sizeof(f->auth), "Bearer %s", f->o->token);
-    return f->auth;
-  }
-  if (strcasecmp(name, "Content-Type") == 0)
-    return f->o->content_type;
-  if (strcasecmp(name, "client-request-id") == 0)
-    return f->o->client_request_id;
-  return NULL;
-}
+/* What a request sends: token, Content-Type, client-request-id (test-util.h). */
+typedef up_test_headers_t call_opts_t;
 
 /* Sends one request; returns the status and (new) parsed body in *out (NULL without one). */
 static int call(const char *method, const char *url, const char *body, const call_opts_t *o,
                 up_answer_t *a, json_t **out)
 {
-  fake_t f = {o, ""};
+  up_test_headers_t f = *o;
   up_body_t b = {0};
   b.limit = (size_t)app->config.max_json_kb * 1024;
   if (body) {
     b.data = (char *)body;
     b.len = strlen(body);
   }
-  up_dispatch(app, &(up_dispatch_in_t){method, url, &b, fake_header, &f, false}, a);
+  up_dispatch(app, &(up_dispatch_in_t){method, url, &b, up_test_header, &f, false}, a);
   if (out)
     *out = a->body ? json_loads(a->body, 0, NULL) : NULL;
   return a->status;
@@ -71,7 +49,7 @@ static const char *answer_header(const up_answer_t *a, const char *name)
 static int req(const char *method, const char *url, const char *body, json_t **out)
 {
   up_answer_t a;
-  call_opts_t o = {admin, body ? "application/json" : NULL, NULL};
+  call_opts_t o = {admin, body ? "application/json" : NULL, NULL, ""};
   int st = call(method, url, body, &o, &a, out);
   free(a.body);
   return st;
@@ -117,7 +95,7 @@ static const char *make_printer(const char *token)
   static char id[64];
   up_answer_t a;
   json_t *op;
-  call_opts_t o = {token, "application/json", NULL};
+  call_opts_t o = {token, "application/json", NULL, ""};
   ck_assert_int_eq(call("POST", "/v1.0/print/printers/create", printer_body, &o, &a, NULL), 202);
   const char *loc = answer_header(&a, "Operation-Location");
   ck_assert_ptr_nonnull(loc);
@@ -142,7 +120,7 @@ START_TEST(test_headers_and_envelope)
 {
   up_answer_t a;
   json_t *body;
-  call_opts_t o = {NULL, NULL, "my-correlation-1"};
+  call_opts_t o = {NULL, NULL, "my-correlation-1", ""};
   ck_assert_int_eq(call("GET", "/v1.0/print/printers", NULL, &o, &a, &body), 401);
   ck_assert_str_eq(answer_header(&a, "client-request-id"), "my-correlation-1");
   ck_assert_str_eq(answer_header(&a, "OData-Version"), "4.0");
@@ -164,7 +142,7 @@ START_TEST(test_request_errors)
 {
   up_answer_t a;
   json_t *body;
-  call_opts_t text = {admin, "text/plain", NULL};
+  call_opts_t text = {admin, "text/plain", NULL, ""};
   ck_assert_int_eq(call("POST", "/v1.0/print/shares", "{}", &text, &a, NULL), 415);
   free(a.body);
   ck_assert_int_eq(req("POST", "/v1.0/print/shares", "{\"displayName\":", &body), 400);
@@ -196,7 +174,7 @@ START_TEST(test_request_errors)
              {"/v1.0/print/printers?$\xff=1", "not supported"},
              {"/v1.0/print/printers?$top=\xe2\x82", "$top"}};
   for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
-    call_opts_t plain = {admin, NULL, NULL};
+    call_opts_t plain = {admin, NULL, NULL, ""};
     ck_assert_int_eq(call("GET", raw[i].url, NULL, &plain, &a, &body), 400);
     const char *msg = json_string_value(json_object_get(json_object_get(body, "error"), "message"));
     ck_assert_msg(msg && strstr(msg, raw[i].says), "%s: %s", raw[i].url,
@@ -212,7 +190,7 @@ START_TEST(test_request_errors)
   ck_assert_ptr_nonnull(json_object_get(body, "error"));
   json_decref(body);
   /* A client-request-id with a quote is not echoed (it would break headers and JSON). */
-  call_opts_t quoted = {NULL, NULL, "a\"b"};
+  call_opts_t quoted = {NULL, NULL, "a\"b", ""};
   ck_assert_int_eq(call("GET", "/v1.0/print/printers", NULL, &quoted, &a, NULL), 401);
   ck_assert_str_eq(answer_header(&a, "client-request-id"), answer_header(&a, "request-id"));
   free(a.body);
@@ -225,18 +203,18 @@ START_TEST(test_request_errors)
   strcat(deep, "}");
   ck_assert_int_eq(req("PATCH", "/v1.0/print/printers/x", deep, NULL), 400);
   /* 405 names the allowed methods. */
-  call_opts_t o = {admin, NULL, NULL};
+  call_opts_t o = {admin, NULL, NULL, ""};
   ck_assert_int_eq(call("PUT", "/v1.0/print/printers", NULL, &o, &a, NULL), 405);
   ck_assert_str_eq(answer_header(&a, "Allow"), "GET");
   free(a.body);
   /* An over-long body flagged by the HTTP layer is a 413. */
   up_body_t b = {.limit = 4, .too_large = true};
-  fake_t f = {&(call_opts_t){admin, "application/json", NULL}, ""};
-  up_dispatch(app, &(up_dispatch_in_t){"POST", "/v1.0/print/shares", &b, fake_header, &f, false},
+  up_test_headers_t f = {admin, "application/json", NULL, ""};
+  up_dispatch(app, &(up_dispatch_in_t){"POST", "/v1.0/print/shares", &b, up_test_header, &f, false},
               &a);
   ck_assert_int_eq(a.status, 413);
   free(a.body);
-  up_dispatch_too_long(app, 99999, fake_header, &f, &a);
+  up_dispatch_too_long(app, 99999, up_test_header, &f, &a);
   ck_assert_int_eq(a.status, 414);
   free(a.body);
 }
@@ -360,8 +338,8 @@ START_TEST(test_printer_lifecycle)
   /* An oversize body is refused even where no body is expected, and nothing happens. */
   up_answer_t a;
   up_body_t big = {.limit = 4, .too_large = true};
-  fake_t f = {&(call_opts_t){admin, NULL, NULL}, ""};
-  up_dispatch(app, &(up_dispatch_in_t){"DELETE", url, &big, fake_header, &f, false}, &a);
+  up_test_headers_t f = {admin, NULL, NULL, ""};
+  up_dispatch(app, &(up_dispatch_in_t){"DELETE", url, &big, up_test_header, &f, false}, &a);
   ck_assert_int_eq(a.status, 413);
   free(a.body);
   ck_assert_int_eq(req("GET", url, NULL, NULL), 200);
@@ -387,7 +365,7 @@ START_TEST(test_app_patch)
   const char *id = make_printer(via_app);
   free(via_app);
   snprintf(url, sizeof(url), "/v1.0/print/printers/%s", id);
-  call_opts_t o = {app_token, "application/json", NULL};
+  call_opts_t o = {app_token, "application/json", NULL, ""};
   ck_assert_int_eq(call("PATCH", url,
                         "{\"manufacturer\":\"Fabrikam\",\"isAcceptingJobs\":false,"
                         "\"status\":{\"state\":\"stopped\",\"details\":[\"mediaJam\"]}}",
@@ -419,7 +397,7 @@ START_TEST(test_shares)
   snprintf(bind, sizeof(bind), "https://graph.microsoft.com/v1.0/print/printers/%s", p1);
   snprintf(body, sizeof(body),
            "{\"displayName\":\"S1\",\"allowAllUsers\":true,\"printer@odata.bind\":\"%s\"}", bind);
-  call_opts_t o = {admin, "application/json", NULL};
+  call_opts_t o = {admin, "application/json", NULL, ""};
   ck_assert_int_eq(call("POST", "/v1.0/print/shares", body, &o, &a, &s), 201);
   snprintf(share, sizeof(share), "%s", json_string_value(json_object_get(s, "id")));
   ck_assert(strstr(answer_header(&a, "Location"), share));
@@ -505,7 +483,7 @@ START_TEST(test_tenant_isolation)
   up_answer_t a;
   json_t *list;
   const char *id = make_printer(admin);
-  call_opts_t o = {other_tenant, "application/json", NULL};
+  call_opts_t o = {other_tenant, "application/json", NULL, ""};
   snprintf(url, sizeof(url), "/v1.0/print/printers/%s", id);
   ck_assert_int_eq(call("GET", url, NULL, &o, &a, NULL), 404);
   free(a.body);
@@ -535,7 +513,7 @@ START_TEST(test_demo_idempotent)
   char *user =
       issue(&(up_token_spec_t){.upn = "user@contoso.com", .scopes = "PrinterShare.ReadBasic.All"});
   up_answer_t a;
-  call_opts_t o = {user, NULL, NULL};
+  call_opts_t o = {user, NULL, NULL, ""};
   ck_assert_int_eq(call("GET", "/v1.0/print/shares", NULL, &o, &a, &list), 200);
   free(a.body);
   ck_assert_uint_eq(json_array_size(json_object_get(list, "value")), 1);

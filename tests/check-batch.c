@@ -223,31 +223,13 @@ END_TEST
 static up_app_t *app;
 static char *admin, *reader, *app_token;
 
-typedef struct fake {
-  const char *token;
-  const char *content_type;
-  char auth[8192];
-} fake_t;
-
-static const char *fake_header(const up_request_t *req, const char *name)
-{
-  fake_t *f = req->glue;
-  if (strcasecmp(name, "Authorization") == 0 && f->token) {
-    snprintf(f->auth, sizeof(f->auth), "Bearer %s", f->token);
-    return f->auth;
-  }
-  if (strcasecmp(name, "Content-Type") == 0)
-    return f->content_type;
-  return NULL;
-}
-
 /* POSTs body to url with token; returns the status, the parsed answer in *out. */
 static int post(const char *url, const char *token, const char *body, json_t **out)
 {
   up_answer_t a;
-  fake_t f = {token, "application/json", ""};
+  up_test_headers_t f = {token, "application/json", NULL, ""};
   up_body_t b = {.data = (char *)body, .len = strlen(body), .limit = SIZE_MAX};
-  up_dispatch(app, &(up_dispatch_in_t){"POST", url, &b, fake_header, &f, false}, &a);
+  up_dispatch(app, &(up_dispatch_in_t){"POST", url, &b, up_test_header, &f, false}, &a);
   *out = a.body ? json_loads(a.body, 0, NULL) : NULL;
   free(a.body);
   return a.status;
@@ -443,13 +425,13 @@ START_TEST(test_batch_limits)
                    "BadRequest");
   json_decref(out);
   up_answer_t a;
-  fake_t f = {admin, "text/plain", ""};
+  up_test_headers_t f = {admin, "text/plain", NULL, ""};
   const char *text = "{\"requests\":[]}";
   up_body_t b = {.data = (char *)text, .len = strlen(text), .limit = SIZE_MAX};
-  up_dispatch(app, &(up_dispatch_in_t){"POST", "/v1.0/$batch", &b, fake_header, &f, false}, &a);
+  up_dispatch(app, &(up_dispatch_in_t){"POST", "/v1.0/$batch", &b, up_test_header, &f, false}, &a);
   ck_assert_int_eq(a.status, 415);
   free(a.body);
-  up_dispatch(app, &(up_dispatch_in_t){"GET", "/v1.0/$batch", &b, fake_header, &f, false}, &a);
+  up_dispatch(app, &(up_dispatch_in_t){"GET", "/v1.0/$batch", &b, up_test_header, &f, false}, &a);
   ck_assert_int_eq(a.status, 405);
   free(a.body);
 }

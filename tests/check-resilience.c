@@ -573,28 +573,11 @@ END_TEST
 
 static up_app_t *app;
 
-typedef struct fake {
-  const char *token, *content_type;
-  char auth[8192];
-} fake_t;
-
-static const char *fake_header(const up_request_t *req, const char *name)
-{
-  fake_t *f = req->glue;
-  if (strcasecmp(name, "Authorization") == 0 && f->token) {
-    snprintf(f->auth, sizeof(f->auth), "Bearer %s", f->token);
-    return f->auth;
-  }
-  if (strcasecmp(name, "Content-Type") == 0)
-    return f->content_type;
-  return NULL;
-}
-
 /* One request; the answer's status, its Retry-After (or "") and error code (or ""). */
 static int call(const char *method, const char *url, const char *token, const char *body,
                 char retry[16], char code[64])
 {
-  fake_t f = {token, body ? "application/json" : NULL, ""};
+  up_test_headers_t f = {token, body ? "application/json" : NULL, NULL, ""};
   up_body_t b = {0};
   up_answer_t a;
   b.limit = (size_t)app->config.max_json_kb * 1024;
@@ -602,7 +585,7 @@ static int call(const char *method, const char *url, const char *token, const ch
     b.data = (char *)body;
     b.len = strlen(body);
   }
-  up_dispatch(app, &(up_dispatch_in_t){method, url, &b, fake_header, &f, false}, &a);
+  up_dispatch(app, &(up_dispatch_in_t){method, url, &b, up_test_header, &f, false}, &a);
   retry[0] = code[0] = '\0';
   for (size_t i = 0; i < a.n_headers; i++)
     if (strcasecmp(a.headers[i].name, "Retry-After") == 0)
@@ -669,10 +652,11 @@ START_TEST(test_pipeline_rate_limit)
   json_t *list = NULL;
   {
     /* bob sees no printer: alice's create did not happen. */
-    fake_t f = {bob, NULL, ""};
+    up_test_headers_t f = {bob, NULL, NULL, ""};
     up_answer_t a;
-    up_dispatch(
-        app, &(up_dispatch_in_t){"GET", "/v1.0/print/printers", NULL, fake_header, &f, false}, &a);
+    up_dispatch(app,
+                &(up_dispatch_in_t){"GET", "/v1.0/print/printers", NULL, up_test_header, &f, false},
+                &a);
     list = json_loads(a.body, 0, NULL);
     free(a.body);
     ck_assert_int_eq(json_array_size(json_object_get(list, "value")), 0);

@@ -306,6 +306,26 @@ START_TEST(test_mkdir_p)
 }
 END_TEST
 
+/* RFC 4648's vectors, unpadded, and the two characters that differ from base64. */
+START_TEST(test_base64url)
+{
+  static const struct {
+    const char *in, *out;
+  } v[] = {{"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
+           {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "-_8"}};
+  char out[16];
+  for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+    ck_assert(
+        up_base64url_encode((const unsigned char *)v[i].in, strlen(v[i].in), out, sizeof(out)));
+    ck_assert_str_eq(out, v[i].out);
+  }
+  /* "Zm9v" and its NUL need 5 bytes. */
+  ck_assert(up_base64url_encode((const unsigned char *)"foo", 3, out, 5));
+  ck_assert(!up_base64url_encode((const unsigned char *)"foo", 3, out, 4));
+  ck_assert(!up_base64url_encode((const unsigned char *)"", 0, out, 0));
+}
+END_TEST
+
 static const char *two_routes(size_t i, void *ctx)
 {
   (void)ctx;
@@ -369,6 +389,7 @@ int main(void)
   tcase_add_test(tc, test_mkdir_p);
   tcase_add_test(tc, test_config_durability);
   tcase_add_test(tc, test_metrics);
+  tcase_add_test(tc, test_base64url);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 const char *up_test_tmpdir(void)
@@ -71,4 +72,18 @@ char *up_test_issue(const up_keyring_t *k, const up_token_spec_t *spec)
   ck_assert_msg(up_token_issue(k, spec, &token, &err) == UP_OK, "up_token_issue: %s", err.message);
   ck_assert_ptr_nonnull(token);
   return token;
+}
+
+const char *up_test_header(const up_request_t *req, const char *name)
+{
+  up_test_headers_t *h = req->glue;
+  if (strcasecmp(name, "Authorization") == 0 && h->token) {
+    snprintf(h->auth, sizeof(h->auth), "Bearer %s", h->token);
+    return h->auth;
+  }
+  if (strcasecmp(name, "Content-Type") == 0)
+    return h->content_type;
+  if (strcasecmp(name, "client-request-id") == 0)
+    return h->client_request_id;
+  return NULL;
 }

@@ -48,6 +48,10 @@ bool up_str_set(char **p, const char *s);
 /** Number of Unicode code points in a UTF-8 string (invalid bytes count one each). */
 size_t up_utf8_length(const char *s);
 
+/** Writes in[0..n) as unpadded base64url (RFC 4648 section 5) into out, NUL-terminated; false
+ *  when outlen is too small (4 characters per 3 bytes, rounded up, plus the NUL). */
+bool up_base64url_encode(const unsigned char *in, size_t n, char *out, size_t outlen);
+
 /** The deepest nesting of objects and arrays in a JSON text (brackets in strings do not
  *  count); stops counting at limit + 1. */
 unsigned up_json_depth(const char *data, size_t len, unsigned limit);

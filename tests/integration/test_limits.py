@@ -177,7 +177,7 @@ class ServerLimitTests(JobCliTestCase):
         head = "GET /v1.0/print/printers HTTP/1.1\r\nHost: x\r\nX-Big: " + "a" * 6000
         try:
             r = raw_request(self.server, head)
-            self.assertIn(r.status, (400, 413, 431), r)
+            self.assertEqual(r.status, 431, r)  # libmicrohttpd's own answer
         except (AssertionError, OSError):
             pass  # closed without an answer: what HTTP allows for an oversized head
         self.assertEqual(self.get("/v1.0/print/printers").status, 200)
@@ -278,7 +278,7 @@ class DiskFullTests(JobCliTestCase):
         # stored); what was stored is intact; not ready.
         self.assertEqual(self.snapshot(t, jid), before)
         self.assertEqual(self.download(t, jid, did).body, b"%PDF before the disk filled")
-        self.assertEqual(len(self.list_jobs(t)), len(self.list_jobs(t)))
+        self.assertIn(jid, [j["id"] for j in self.list_jobs(t)])
         self.assert_error(self.get("/readyz", token=None), 503, "serviceNotAvailable")
         self.assertEqual(self.get("/healthz", token=None).status, 200)
         # Space returns: so do writes.

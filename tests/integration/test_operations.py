@@ -102,7 +102,8 @@ class OperationsTests(JobCliTestCase):
         # Jobs by state, every state listed; the queue of the printer.
         self.assertEqual(sample(m, "uprintd_jobs", state="processing"), 1)
         self.assertEqual(sample(m, "uprintd_jobs", state="pending"), 1)
-        self.assertEqual(sample(m, "uprintd_jobs", state="paused"), 1)
+        self.assertEqual(sample(m, "uprintd_jobs", state="paused"), 1)  # the one without content
+        self.assertEqual(self.get_job(t, held)["status"]["state"], "paused")
         for st in ("unknown", "stopped", "completed", "canceled", "aborted"):
             self.assertIn(("uprintd_jobs", frozenset({("state", st)})), m)
         self.assertEqual(sample(m, "uprintd_queue_depth", printer=pid), 1)
@@ -118,7 +119,6 @@ class OperationsTests(JobCliTestCase):
         self.assertIn(("uprintd_store_checkpoint_seconds_count", frozenset()), m)
         # Bytes sent by route.
         self.assertGreater(sample(m, "uprintd_http_body_bytes_sent_total", route=create), 0)
-        self.assertEqual(held, held)
 
     def access_lines(self, srv, marker):
         self.assertTrue(srv.wait_stderr(marker), srv.tail())
