@@ -15,11 +15,14 @@ DEB_PACKAGES = build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
 FUZZ_DEB_PACKAGES = clang libclang-rt-14-dev
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
+# ... the same harnesses under AFL++ (afl-clang-fast, afl-fuzz).
+AFL_DEB_PACKAGES = afl++
+AFL_BUILD    ?= build-fuzz-afl
 # ... and the benchmarks (bench/): the load generator and the plotter.
 BENCH_DEB_PACKAGES = wrk gnuplot-nox
 
 .PHONY: all deps build run test test-plain test-san test-valgrind clean bench bench-smoke bench-deps \
-        bench-build fuzz
+        bench-build fuzz fuzz-afl
 
 all: build
 
@@ -57,8 +60,9 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory test-san
 
-# The unit suites under valgrind memcheck (zero errors, zero definite or indirect leaks);
-# VALGRIND_INTEGRATION=1 also runs the integration suite with every server under memcheck (slow).
+# The unit suites and fuzz replays under valgrind memcheck (zero errors, zero definite or
+# indirect leaks); VALGRIND_INTEGRATION=1 also runs the integration suite with every server under
+# memcheck, in one part per core (about 7 minutes on 2 cores).
 test-valgrind: build
 	$(call install_missing,valgrind)
 	tests/valgrind.sh $(BUILD) $(if $(VALGRIND_INTEGRATION),--integration)
@@ -90,7 +94,7 @@ bench-smoke:
 	python3 bench/run.py --build $(BENCH_BUILD) --smoke --started $$t0
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD) $(AFL_BUILD)
 
 # Fuzzing (tests/fuzz/README.md): every harness built with clang, libFuzzer, ASan and UBSan, then
 # run FUZZ_SECONDS seconds each on a scratch copy of its seeds; a crash fails the target.
@@ -98,3 +102,10 @@ fuzz: deps
 	$(call install_missing,$(FUZZ_DEB_PACKAGES))
 	tests/fuzz/build.sh $(FUZZ_BUILD)
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# The same harnesses built with afl-clang-fast (AFL++'s libFuzzer-compatible driver, ASan and
+# UBSan) and run FUZZ_SECONDS seconds each with afl-fuzz; a crash or a hang fails the target.
+fuzz-afl: deps
+	$(call install_missing,$(FUZZ_DEB_PACKAGES) $(AFL_DEB_PACKAGES))
+	CC=afl-clang-fast AFL_QUIET=1 tests/fuzz/build.sh $(AFL_BUILD)
+	tests/fuzz/run-afl.sh $(AFL_BUILD) $(FUZZ_SECONDS)

@@ -221,15 +221,24 @@ static void restore(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-  up_config_t cfg;
-  up_error_t err;
-  const char *base = getenv("TMPDIR");
   (void)argc;
   (void)argv;
   up_log_set_level(UP_LOG_ERROR);
   allow_5xx = getenv("FUZZ_ALLOW_5XX") && *getenv("FUZZ_ALLOW_5XX") == '1';
   allow_empty_error = getenv("FUZZ_ALLOW_EMPTY_ERROR") && *getenv("FUZZ_ALLOW_EMPTY_ERROR") == '1';
   verbose = getenv("FUZZ_VERBOSE") && *getenv("FUZZ_VERBOSE") == '1';
+  return 0;
+}
+
+/* Opens the app, its data folder and the known rows, on the first input rather than in
+ * LLVMFuzzerInitialize: AFL++'s driver forks its children after LLVMFuzzerInitialize, and a
+ * fork keeps only the calling thread, so the app's own threads must start in the process that
+ * runs the inputs. Each such process has its own data folder, removed when it exits. */
+static void setup(void)
+{
+  up_config_t cfg;
+  up_error_t err;
+  const char *base = getenv("TMPDIR");
   /* A RAM-backed folder when there is one: every changing request writes to the database. */
   if (!base || !*base)
     base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
@@ -280,7 +289,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   add_share(UP_DEFAULT_TENANT, id_p, id_s);
   add_share(OTHER_TENANT, id_x, id_y);
   snapshot();
-  return 0;
 }
 
 /* A growing string. */
@@ -413,6 +421,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   up_body_t b;
   up_answer_t a;
 
+  if (!app)
+    setup();
   for (int i = 0; i < 5; i++) {
     f[i] = field(data, size, &pos, &len[i]);
     if (len[i] > MAX_FIELD)

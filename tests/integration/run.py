@@ -47,6 +47,27 @@ MODULES = [
 ]
 
 
+def flatten(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from flatten(t)
+        else:
+            yield t
+
+
+def shard(suite, k, n):
+    """The k-th of n parts of suite: whole test classes, the largest first, each given to the
+    part with the fewest tests so far (ties to the lower part), so that every run of the same
+    suite splits it the same way."""
+    classes = {}
+    for t in flatten(suite):
+        classes.setdefault(type(t).__module__ + "." + type(t).__qualname__, []).append(t)
+    parts = [[] for _ in range(n)]
+    for name in sorted(classes, key=lambda c: (-len(classes[c]), c)):
+        min(parts, key=len).extend(classes[name])
+    return unittest.TestSuite(parts[k - 1])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,6 +80,8 @@ def main(argv=None):
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("-f", "--failfast", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep data folders")
+    ap.add_argument("--shard", metavar="K/N", help="run only the K-th of N parts (1 <= K <= N); "
+                    "a test class stays in one part, and the parts have about as many tests")
     ap.add_argument("tests", nargs="*", help="test names, e.g. PrinterPatchTests or "
                                             "test_printers.PrinterPatchTests.test_x")
     args = ap.parse_args(argv)
@@ -106,6 +129,17 @@ def main(argv=None):
     else:
         for mod in MODULES:
             suite.addTests(loader.loadTestsFromModule(__import__(mod)))
+
+    if args.shard:
+        try:
+            k, n = (int(x) for x in args.shard.split("/"))
+            if not 1 <= k <= n:
+                raise ValueError
+        except ValueError:
+            print("integration: --shard expects K/N with 1 <= K <= N", file=sys.stderr)
+            return 2
+        suite = shard(suite, k, n)
+        print("integration: part %d of %d, %d tests" % (k, n, suite.countTestCases()))
 
     class Result(unittest.TextTestResult):
         def printErrors(self):

@@ -278,6 +278,9 @@ class DiskFullTests(JobCliTestCase):
         # stored); what was stored is intact; not ready.
         self.assertEqual(self.snapshot(t, jid), before)
         self.assertEqual(self.download(t, jid, did).body, b"%PDF before the disk filled")
+        # That download may record its time (a small write that fits where SQLite's WAL already
+        # has room) or not (no room): either way nothing else changes.
+        self.assert_unchanged_but_download_mark(self.snapshot(t, jid), before)
         self.assertIn(jid, [j["id"] for j in self.list_jobs(t)])
         self.assert_error(self.get("/readyz", token=None), 503, "serviceNotAvailable")
         self.assertEqual(self.get("/healthz", token=None).status, 200)
@@ -288,8 +291,20 @@ class DiskFullTests(JobCliTestCase):
         self.upload(t, job["id"], job["documents"][0]["id"], b"%PDF after")
         self.assertEqual(self.download(t, job["id"], job["documents"][0]["id"]).body,
                          b"%PDF after")
-        self.assertEqual(self.snapshot(t, jid), before)
+        self.assert_unchanged_but_download_mark(self.snapshot(t, jid), before)
         self.assertEqual(self.download(t, jid, did).body, b"%PDF before the disk filled")
+
+    def assert_unchanged_but_download_mark(self, after, before):
+        """after equals before, but for documents' downloadedDateTime, which may have been set
+        since (not earlier than the upload)."""
+        def without_marks(job):
+            return dict(job, documents=[{k: v for k, v in d.items() if k != "downloadedDateTime"}
+                                        for d in job["documents"]])
+        self.assertEqual(without_marks(after), without_marks(before))
+        for d, b in zip(after["documents"], before["documents"]):
+            if d["downloadedDateTime"] != b["downloadedDateTime"]:
+                self.assertIsNone(b["downloadedDateTime"])
+                self.assertGreaterEqual(d["downloadedDateTime"], d["uploadedDateTime"])
 
 
 class FloodTests(JobCliTestCase):
