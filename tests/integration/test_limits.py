@@ -161,15 +161,23 @@ class ServerLimitTests(JobCliTestCase):
 
     def test_connections_per_address(self):
         self.serve(args=["--max-connections-per-ip", "2"])
+
+        def healthz(s):
+            s.settimeout(30)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 200"))
+
+        # Two connections, each answered once, so that the server holds both (whichever of its
+        # threads accepted them, however slow it runs) before the third comes.
         a, b = self.connect(), self.connect()
-        time.sleep(0.2)
+        healthz(a)
+        healthz(b)
         c = self.connect()
-        self.assertTrue(self.closed_by_server(c, 3))
+        self.assertTrue(self.closed_by_server(c, 30))
         c.close()
         # The first two still work.
         for s in (a, b):
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 200"))
+            healthz(s)
             s.close()
 
     def test_header_size(self):
