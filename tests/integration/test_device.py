@@ -2,6 +2,7 @@
 start and cancel; the control surface under /_uprintd/printers/{id} (hold, release, complete,
 fail, state) and its authorization."""
 
+import os
 import time
 import uuid
 
@@ -253,10 +254,15 @@ class DeviceTests(DeviceMixin, JobTestCase):
             self.assert_error(self.cancel(t, jid), 404)
 
 
-class SlowDeviceTests(DeviceMixin, JobTestCase):
-    """--sim-job-ms 1000: long enough to watch a job print."""
+# Under valgrind (tests/valgrind.sh) the server runs many times slower: SlowDeviceTests then
+# stretches its job time and every window measured against it by this factor.
+SLOW = 3 if os.environ.get("UP_VALGRIND") else 1
 
-    server_args = ("--sim-job-ms", "1000")
+
+class SlowDeviceTests(DeviceMixin, JobTestCase):
+    """--sim-job-ms 1000 (times SLOW): long enough to watch a job print."""
+
+    server_args = ("--sim-job-ms", str(1000 * SLOW))
 
     def test_lifecycle_of_one_job(self):
         pid, sid = self.printer_and_share()
@@ -285,8 +291,9 @@ class SlowDeviceTests(DeviceMixin, JobTestCase):
         j = self.wait_state(t, jid, TERMINAL)
         elapsed = time.monotonic() - t0
         self.assert_completed(j)
-        self.assertGreaterEqual(elapsed, 0.7, "completed after %.2f s of 1 s" % elapsed)
-        self.assertLess(elapsed, 6.0)
+        self.assertGreaterEqual(elapsed, 0.7 * SLOW,
+                                "completed after %.2f s of %d s" % (elapsed, SLOW))
+        self.assertLess(elapsed, 6.0 * SLOW)
         self.assertEqual(j["acknowledgedDateTime"], acknowledged)
         self.assertIsNone(j["errorCode"])
         self.assertEqual(self.printer_state(pid), "idle")
@@ -313,8 +320,8 @@ class SlowDeviceTests(DeviceMixin, JobTestCase):
         self.assertEqual(j["status"]["state"], "canceled", j)
         self.assertIs(j["isFetchable"], False)
         # The next job starts now, not when the canceled one would have ended.
-        self.wait_state(t, b, "processing", timeout=0.8)
-        self.assertLess(time.monotonic() - t0, 0.8)
+        self.wait_state(t, b, "processing", timeout=0.8 * SLOW)
+        self.assertLess(time.monotonic() - t0, 0.8 * SLOW)
         self.assertEqual(self.device(pid)["currentJobId"], b)
         self.assert_completed(self.wait_state(t, b, TERMINAL))
         self.assertEqual(self.get_job(t, a)["status"]["state"], "canceled")
@@ -332,7 +339,7 @@ class SlowDeviceTests(DeviceMixin, JobTestCase):
         self.assertEqual(j["status"]["state"], "aborted", j)
         self.assertEqual(j["errorCode"], 42)
         self.assertIs(j["isFetchable"], False)
-        self.wait_state(t, b, "processing", timeout=0.8)
+        self.wait_state(t, b, "processing", timeout=0.8 * SLOW)
         self.assert_completed(self.wait_state(t, b, TERMINAL))
         self.assertIsNone(self.get_job(t, b)["errorCode"])
         # Aborted is terminal.
@@ -350,14 +357,14 @@ class SlowDeviceTests(DeviceMixin, JobTestCase):
         self.assertEqual(j["status"]["state"], "stopped", j)
         self.assertEqual(j["errorCode"], 7)
         self.assertEqual(self.printer_state(pid), "stopped")
-        time.sleep(1.3)  # longer than --sim-job-ms: the device really waits
+        time.sleep(1.3 * SLOW)  # longer than --sim-job-ms: the device really waits
         self.assertEqual(self.get_job(t, a)["status"]["state"], "stopped")
         self.assertEqual(self.get_job(t, b)["status"]["state"], "pending")
         self.assertEqual(self.printer_state(pid), "stopped")
         # A stopped job can still be refused a start, and is not terminal.
         self.assert_error(self.start(t, a), 400)
         self.control(pid, "release")
-        self.wait_state(t, a, "processing", timeout=0.9)
+        self.wait_state(t, a, "processing", timeout=0.9 * SLOW)
         self.assertEqual(self.printer_state(pid), "processing")
         for job in self.watch_fifo(t, [a, b]):
             self.assert_completed(job)
