@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TENANT_A "0b7a1c3e-aaaa-4000-8000-00000000000a"
-#define TENANT_B "0b7a1c3e-bbbb-4000-8000-00000000000b"
-#define T0       ((up_time_t)16000000000000000LL)
-#define SEC      ((up_time_t)10000000LL)
+#include "store-ids.h"
+
+#define T0  ((up_time_t)16000000000000000LL)
+#define SEC ((up_time_t)10000000LL)
 
 static char dir[4096], db_path[4200];
 static up_store_t *store;

@@ -20,7 +20,7 @@ mkdir -p "$out/crash"
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
-stat() { sed -n "s/^$1 *: *//p" "$2"; }
+field() { sed -n "s/^$1 *: *//p" "$2"; }
 
 for h in fuzz-dispatch fuzz-json-models fuzz-token fuzz-parsers; do
   work="$out/afl/$h"
@@ -47,9 +47,9 @@ for h in fuzz-dispatch fuzz-json-models fuzz-token fuzz-parsers; do
     status=1
     continue
   fi
-  crashes=$(stat saved_crashes "$stats")
-  hangs=$(stat saved_hangs "$stats")
-  line="$(stat execs_done "$stats") executions in ${secs} s, corpus $(stat corpus_count "$stats") inputs, $(stat bitmap_cvg "$stats") of the map"
+  crashes=$(field saved_crashes "$stats")
+  hangs=$(field saved_hangs "$stats")
+  line="$(field execs_done "$stats") executions in ${secs} s, corpus $(field corpus_count "$stats") inputs, $(field bitmap_cvg "$stats") of the map"
   if [ "${crashes:-0}" -eq 0 ] && [ "${hangs:-0}" -eq 0 ]; then
     echo "fuzz-afl: $h: $line, no crash, no hang"
   else

@@ -1,0 +1,16 @@
+/* store-ids.h - the fixture ids the store suites (check-store*.c) share.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef UP_TEST_STORE_IDS_H
+#define UP_TEST_STORE_IDS_H
+
+#define TENANT_A  "0b7a1c3e-aaaa-4000-8000-00000000000a"
+#define TENANT_B  "0b7a1c3e-bbbb-4000-8000-00000000000b"
+#define PRINTER_1 "10000000-0000-4000-8000-000000000001"
+#define PRINTER_2 "10000000-0000-4000-8000-000000000002"
+#define PRINTER_3 "10000000-0000-4000-8000-000000000003" /* tenant B's */
+#define DOC_1     "40000000-0000-4000-8000-000000000001"
+#define DOC_2     "40000000-0000-4000-8000-000000000002"
+#define DOC_3     "40000000-0000-4000-8000-000000000003"
+#define DOC_4     "40000000-0000-4000-8000-000000000004"
+
+#endif
